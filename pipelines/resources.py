@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -48,8 +49,29 @@ class Inbox(dg.ConfigurableResource):
         return self.root / str(int(municipality)) / source
 
 
+class OdsApi(dg.ConfigurableResource):
+    """The government data layer's CKAN API. Unconfigured (no URL) means: read ODS exports from the inbox only."""
+
+    base_url: str = ""
+    api_key: str = ""
+    resource_id: str = ""
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.base_url)
+
+
+def ods_api_from_env() -> OdsApi:
+    """The key is a secret: it comes from TOSHAV_ODS_API_KEY through EnvVar, resolved by Dagster at run time."""
+    if not os.environ.get("TOSHAV_ODS_URL"):
+        return OdsApi()
+    return OdsApi(base_url=dg.EnvVar("TOSHAV_ODS_URL"), api_key=dg.EnvVar("TOSHAV_ODS_API_KEY"),
+                  resource_id=dg.EnvVar("TOSHAV_ODS_RESOURCE_ID"))
+
+
 def default_resources() -> dict:
     return {
         "duckdb": MunicipalityDuckDB(home=dg.EnvVar("TOSHAV_HOME").get_value("") or ""),
         "inbox": Inbox(path=dg.EnvVar("TOSHAV_INBOX").get_value("") or ""),
+        "ods_api": ods_api_from_env(),
     }

@@ -20,6 +20,11 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def toshav() -> None:
+    """Toshav (תושב): feeds MuniForce's resident file from municipal and government sources."""
+
+
 def _load_commands() -> None:
     for mod in pkgutil.iter_modules(__path__):
         if not mod.name.startswith("_"):

@@ -1,0 +1,37 @@
+"""The short run summary printed by `toshav run` and `toshav demo`: counts only, never personal values."""
+
+from rich.console import Console
+from rich.table import Table
+
+from schemas.sources import SOURCES
+
+console = Console()
+
+
+def print_summary(summary) -> None:
+    md = summary.asset_metadata
+    t = Table(title=f"Toshav run {summary.run_id[:8]} — municipality {summary.municipality}")
+    t.add_column("source")
+    t.add_column("rows in", justify="right")
+    t.add_column("staged", justify="right")
+    t.add_column("quarantined", justify="right")
+    for s in SOURCES:
+        stg = md.get(f"stg_{s}", {})
+        if stg:
+            t.add_row(s, str(stg.get("rows_in", 0) + stg.get("malformed", 0)), str(stg.get("staged", 0)),
+                      str(stg.get("quarantined", 0) + stg.get("malformed", 0)))
+    console.print(t)
+    rf = md.get("resident_file", {})
+    if rf:
+        console.print(f"residents in the resident file: {rf.get('residents', '?')}")
+    ep = md.get("emergency_profile", {})
+    if ep:
+        console.print(f"emergency profiles: {ep.get('profiles', '?')}")
+    if summary.checks:
+        passed = sum(1 for ok, _ in summary.checks.values() if ok)
+        console.print(f"quality checks: {passed} passed, {len(summary.checks) - passed} failed")
+    sync = md.get("muniforce_sync", {})
+    if sync:
+        console.print("MuniForce sync: " + ", ".join(f"{k} {v}" for k, v in sync.items() if isinstance(v, (int, float))))
+    if not summary.success:
+        console.print(f"[red]run failed[/red]: {summary.failure}")

@@ -1,0 +1,63 @@
+"""Running the chain for one municipality in-process, as `toshav run` and `toshav demo` do, and summarising it.
+
+Runs go through a persistent Dagster instance under `$TOSHAV_HOME/dagster` (unless DAGSTER_HOME is set), so a
+run started from the command line is visible in `dagster dev` with the same DAGSTER_HOME.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.partitions import municipality_partitions
+from pipelines.resources import Inbox, MunicipalityDuckDB
+from pipelines.settings import toshav_home
+
+
+def dagster_instance(home: Path) -> dg.DagsterInstance:
+    os.environ.setdefault("DAGSTER_HOME", str(home / "dagster"))
+    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.get()
+
+
+@dataclass
+class RunSummary:
+    municipality: int
+    success: bool
+    run_id: str
+    asset_metadata: dict[str, dict] = field(default_factory=dict)
+    checks: dict[str, tuple[bool, str]] = field(default_factory=dict)   # "asset:check" -> (passed, severity)
+    failure: str | None = None
+
+
+def run_municipality(municipality: int, inbox: Path | None = None, home: Path | None = None, sync: bool = False,
+                     extra_resources: dict | None = None, raise_on_error: bool = False) -> RunSummary:
+    from pipelines.definitions import build_definitions  # loads every asset module: keep the CLI start fast
+
+    home = (home or toshav_home()).resolve()
+    resources = {"duckdb": MunicipalityDuckDB(home=str(home))}
+    if inbox is not None:
+        resources["inbox"] = Inbox(path=str(Path(inbox).resolve()))
+    resources.update(extra_resources or {})
+    definitions = build_definitions(resources)
+    instance = dagster_instance(home)
+    key = str(int(municipality))
+    if not instance.has_dynamic_partition(municipality_partitions.name, key):
+        instance.add_dynamic_partitions(municipality_partitions.name, [key])
+    job = definitions.resolve_job_def("full_sync_job" if sync else "resident_file_job")
+    result = job.execute_in_process(partition_key=key, instance=instance, raise_on_error=raise_on_error)
+    summary = RunSummary(int(municipality), result.success, result.run_id)
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_MATERIALIZATION":
+            mat = event.event_specific_data.materialization
+            summary.asset_metadata[mat.asset_key.to_user_string()] = {k: v.value for k, v in mat.metadata.items()}
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            ev = event.event_specific_data
+            summary.checks[f"{ev.asset_key.to_user_string()}:{ev.check_name}"] = (ev.passed, ev.severity.value)
+        elif event.event_type_value == "STEP_FAILURE" and summary.failure is None:
+            err = event.event_specific_data.error
+            summary.failure = f"{event.step_key}: {err.message.strip() if err else 'failed'}"
+    return summary
