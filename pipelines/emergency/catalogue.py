@@ -1,0 +1,248 @@
+"""The named emergency queries (`schemas/emergency_queries.yaml`), loaded, checked and given their sensitivity.
+
+Sensitivity is derived: a base column is as sensitive as the most sensitive resident-model field it reads
+(`lineage.base_columns`), a query needs clearance for every base column it filters or sorts on. The catalogue
+is checked when it is loaded, so a broken query fails at startup, not in an emergency.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from pipelines.emergency import lineage
+from schemas.loader import load_yaml
+from schemas.model import SENSITIVITY, load_model
+
+PARAMETER_TYPES = ("street_names", "street_name", "int", "int_list", "text", "bool", "choice", "choice_list")
+FORMATS = ("text", "number", "yes_no", "phone", "timestamp")
+LABELLED_FORMATS = ("labels", "list_labels")
+RUNTIME_PARAMETERS = ("municipality",)   # bound by the runner, not typed by a person
+
+
+class CatalogueError(ValueError):
+    """The query catalogue is inconsistent (names the query and the part, never data)."""
+
+
+def most_sensitive(classes) -> str:
+    """The most sensitive of some sensitivity classes (public for none)."""
+    return max(classes, key=SENSITIVITY.index, default="public")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: str
+    title_he: str
+    help_he: str = ""
+    default: Any = None
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    labels: str | None = None
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    title_he: str
+    format: str
+    sensitivity: str
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    title_he: str
+    description: str
+    description_he: str
+    order: int
+    base: str
+    parameters: tuple[Parameter, ...]
+    require_one_of: tuple[tuple[str, ...], ...]
+    sort: tuple[str, ...]
+    columns: tuple[Column, ...]
+    sql: str
+    clearance: str                  # the sensitivity a role must be cleared for to run it
+    bound: frozenset[str]           # the $names its SQL (with its base) binds
+
+    def parameter(self, name: str) -> Parameter:
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    queries: dict[str, Query]
+    bases: dict[str, str]
+    macros: dict[str, tuple[tuple[str, ...], str]]
+    constants: dict[str, list[str]]
+    labels: dict[str, dict[str, str]]
+
+    def ordered(self) -> list[Query]:
+        return sorted(self.queries.values(), key=lambda q: (q.order, q.name))
+
+    def macro_statements(self) -> list[str]:
+        """TEMP macros: they work on a read-only connection and vanish with it."""
+        return [f"CREATE OR REPLACE TEMP MACRO {name}({', '.join(args)}) AS {body}"
+                for name, (args, body) in self.macros.items()]
+
+    def sql_for(self, query: Query, columns: list[Column]) -> str:
+        """The statement that answers `query` with only `columns`, sorted for the field teams.
+
+        Columns a role may not see are not even selected, so they never leave the database."""
+        select = ", ".join(f'q."{c.name}"' for c in columns)
+        order = ", ".join(f'q."{s}"' for s in query.sort)
+        return (f"WITH {query.base} AS (\n{self.bases[query.base]}\n),\nq AS (\n{query.sql}\n)\n"
+                f"SELECT {select} FROM q ORDER BY {order}")
+
+
+def needs_labels() -> dict[str, dict[str, str]]:
+    """Hebrew labels of coded values that schemas/needs_codes.yaml already holds."""
+    codes = load_yaml("needs_codes.yaml")
+    return {
+        "needs": {code: spec["label_he"] for code, spec in codes["needs"].items()},
+        "disability_types": {code: spec["label_he"] for code, spec in codes["disability_types"].items()},
+        "yachad_status": {canonical: hebrew for hebrew, canonical in codes["yachad_status"].items()},
+    }
+
+
+def _constants(spec: dict) -> dict[str, list[str]]:
+    needs = load_yaml("needs_codes.yaml")["needs"]
+    out = {}
+    for name, how in spec.items():
+        if "needs_with" in how:
+            out[name] = sorted(code for code, n in needs.items() if n.get(how["needs_with"]))
+        elif "needs" in how:
+            missing = set(how["needs"]) - set(needs)
+            if missing:
+                raise CatalogueError(f"constant {name}: unknown needs codes {sorted(missing)}")
+            out[name] = list(how["needs"])
+        else:
+            raise CatalogueError(f"constant {name}: say needs_with or needs")
+        if not out[name]:
+            raise CatalogueError(f"constant {name} is empty")
+    return out
+
+
+def _parameter(name: str, spec: dict, labels: dict) -> Parameter:
+    if spec.get("type") not in PARAMETER_TYPES:
+        raise CatalogueError(f"parameter {name}: unknown type {spec.get('type')!r}")
+    p = Parameter(
+        name=name, type=spec["type"], title_he=spec["title_he"], help_he=spec.get("help_he", ""),
+        default=spec.get("default"), required=bool(spec.get("required", False)),
+        choices=tuple(spec.get("choices", ())), labels=spec.get("labels"),
+    )
+    if p.type in ("choice", "choice_list"):
+        if not p.choices:
+            raise CatalogueError(f"parameter {name}: a choice needs choices")
+        defaults = p.default if isinstance(p.default, list) else [p.default] if p.default is not None else []
+        if not set(defaults) <= set(p.choices):
+            raise CatalogueError(f"parameter {name}: default is not one of the choices")
+    if p.labels and p.labels not in labels:
+        raise CatalogueError(f"parameter {name}: unknown labels {p.labels!r}")
+    return p
+
+
+def _column_format(name: str, fmt: str, labels: dict) -> str:
+    kind, _, label_map = fmt.partition(":")
+    if kind in LABELLED_FORMATS:
+        if label_map not in labels:
+            raise CatalogueError(f"column {name}: unknown labels {label_map!r}")
+    elif kind not in FORMATS or label_map:
+        raise CatalogueError(f"column {name}: unknown format {fmt!r}")
+    return fmt
+
+
+def _sensitivity_of_fields(fields, model) -> str:
+    return most_sensitive(model[table][field].sensitivity for table, field in fields)
+
+
+@lru_cache(maxsize=None)
+def load_catalogue() -> Catalogue:
+    raw = load_yaml("emergency_queries.yaml")
+    model = load_model()
+    model_fields = {name: set(t.columns) for name, t in model.items()}
+    labels = {**needs_labels(), **raw.get("labels", {})}
+    constants = _constants(raw.get("constants", {}))
+    macros = {name: (tuple(m["args"]), m["sql"]) for name, m in raw.get("macros", {}).items()}
+
+    base_sensitivity: dict[str, dict[str, str]] = {}
+    base_params: dict[str, frozenset[str]] = {}
+    for base, sql in raw["bases"].items():
+        try:
+            cols = lineage.base_columns(sql, model_fields)
+        except lineage.SqlShapeError as e:
+            raise CatalogueError(f"base {base}: {e}") from None
+        base_sensitivity[base] = {c: _sensitivity_of_fields(f, model) for c, f in cols.lineage.items()}
+        base_params[base] = cols.parameters
+        stray = cols.parameters - set(RUNTIME_PARAMETERS)
+        if stray:
+            raise CatalogueError(f"base {base}: binds unknown parameters {sorted(stray)}")
+
+    all_parameters = {n: _parameter(n, spec, labels) for n, spec in raw["parameters"].items()}
+    sort_orders = {n: tuple(cols) for n, cols in raw["sort_orders"].items()}
+    column_specs = raw["columns"]
+
+    queries = {}
+    for name, spec in raw["queries"].items():
+        where = f"query {name}"
+        base = spec["base"]
+        if base not in raw["bases"]:
+            raise CatalogueError(f"{where}: unknown base {base!r}")
+        base_cols = base_sensitivity[base]
+        try:
+            shape = lineage.query_shape(spec["sql"], set(raw["bases"]))
+        except lineage.SqlShapeError as e:
+            raise CatalogueError(f"{where}: {e}") from None
+        if shape.base != base:
+            raise CatalogueError(f"{where}: reads {shape.base}, declared base {base}")
+        unknown_cols = shape.columns - set(base_cols)
+        if unknown_cols:
+            raise CatalogueError(f"{where}: reads columns its base does not have: {sorted(unknown_cols)}")
+
+        params = []
+        for pname in spec.get("parameters", []):
+            if pname not in all_parameters:
+                raise CatalogueError(f"{where}: unknown parameter {pname!r}")
+            params.append(all_parameters[pname])
+        declared = {p.name for p in params}
+        bound = shape.parameters | base_params[base]
+        unknown_params = bound - declared - set(constants) - set(RUNTIME_PARAMETERS)
+        if unknown_params:
+            raise CatalogueError(f"{where}: SQL binds undeclared parameters {sorted(unknown_params)}")
+        unused = declared - bound
+        if unused:
+            raise CatalogueError(f"{where}: parameters never used by its SQL: {sorted(unused)}")
+        groups = tuple(tuple(g) for g in spec.get("require_one_of", []))
+        for group in groups:
+            if not set(group) <= declared:
+                raise CatalogueError(f"{where}: require_one_of names undeclared parameters")
+
+        sort = sort_orders.get(spec["sort"])
+        if sort is None:
+            raise CatalogueError(f"{where}: unknown sort order {spec['sort']!r}")
+        if not set(sort) <= set(base_cols):
+            raise CatalogueError(f"{where}: sort order {spec['sort']} names columns its base does not have")
+
+        columns = []
+        for cname in spec["columns"]:
+            if cname not in column_specs:
+                raise CatalogueError(f"{where}: column {cname!r} is not in the column list")
+            if cname not in base_cols:
+                raise CatalogueError(f"{where}: column {cname!r} is not a column of base {base}")
+            cspec = column_specs[cname]
+            columns.append(Column(name=cname, title_he=cspec["title_he"],
+                                  format=_column_format(cname, cspec.get("format", "text"), labels),
+                                  sensitivity=base_cols[cname]))
+
+        queries[name] = Query(
+            name=name, title_he=spec["title_he"], description=" ".join(spec["description"].split()),
+            description_he=spec.get("description_he", ""), order=int(spec.get("order", 100)), base=base,
+            parameters=tuple(params), require_one_of=groups, sort=sort, columns=tuple(columns), sql=spec["sql"],
+            clearance=most_sensitive(base_cols[c] for c in shape.columns | set(sort)),
+            bound=frozenset(bound),
+        )
+    return Catalogue(queries=queries, bases=dict(raw["bases"]), macros=macros, constants=constants, labels=labels)

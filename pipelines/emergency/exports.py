@@ -1,0 +1,68 @@
+"""Exports of a query result: CSV (UTF-8 with BOM, so Excel opens Hebrew correctly) and XLSX (right-to-left sheet).
+
+Formula injection: a text cell that begins with `= + - @`, a tab or a carriage return would be run as a formula
+by Excel or LibreOffice (OWASP "CSV injection"); such cells get a leading apostrophe, which the spreadsheet shows
+as text. Only text is touched: numbers (a floor of -1) stay numbers. In XLSX every text cell is also written as a
+string cell, never as a formula.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula, made inert; other values unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def csv_bytes(titles: list[str], rows: list[list[Any]]) -> bytes:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([neutralise(t) for t in titles])
+    for row in rows:
+        writer.writerow([neutralise(v) for v in row])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def xlsx_bytes(titles: list[str], rows: list[list[Any]], sheet_title: str) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = (_SHEET_NAME_FORBIDDEN.sub(" ", sheet_title).strip() or "list")[:31]
+    ws.sheet_view.rightToLeft = True
+    ws.append([_xlsx_text(t) for t in titles])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(horizontal="right")
+    for row in rows:
+        ws.append([_xlsx_text(v) if isinstance(v, str) else v for v in row])
+    for r in ws.iter_rows(min_row=2):
+        for cell in r:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"     # never a formula, whatever the text
+    ws.freeze_panes = "A2"
+    if rows:
+        ws.auto_filter.ref = ws.dimensions
+    for i, title in enumerate(titles, start=1):
+        longest = max([len(str(title))] + [len(str(r[i - 1])) for r in rows[:500]])
+        ws.column_dimensions[get_column_letter(i)].width = min(max(8, longest + 2), 50)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _xlsx_text(value: str) -> str:
+    return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))

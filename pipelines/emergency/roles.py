@@ -1,0 +1,72 @@
+"""Roles (`schemas/roles.yaml`): which named queries a caller may run and which columns they see.
+
+A role carries a clearance (public < personal < sensitive). Column and query sensitivity come from the
+catalogue, which derives them from the resident model, so roles.yaml never restates what is sensitive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pipelines.emergency.catalogue import Column, Query, load_catalogue
+from schemas.loader import load_yaml
+from schemas.model import SENSITIVITY
+
+
+class AccessDenied(PermissionError):
+    """The caller's role may not run this query (or the role is unknown)."""
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    title_he: str
+    description: str
+    clearance: str
+    queries: frozenset[str] | None      # None = all
+
+    def cleared_for(self, sensitivity: str) -> bool:
+        return SENSITIVITY.index(sensitivity) <= SENSITIVITY.index(self.clearance)
+
+    def may_run(self, query: Query) -> bool:
+        """Given the query and cleared for everything it filters or sorts on."""
+        given = self.queries is None or query.name in self.queries
+        return given and self.cleared_for(query.clearance)
+
+    def visible_columns(self, query: Query) -> list[Column]:
+        return [c for c in query.columns if self.cleared_for(c.sensitivity)]
+
+
+@lru_cache(maxsize=None)
+def load_roles() -> dict[str, Role]:
+    raw = load_yaml("roles.yaml")["roles"]
+    known_queries = set(load_catalogue().queries)
+    roles = {}
+    for name, spec in raw.items():
+        if spec.get("clearance") not in SENSITIVITY:
+            raise ValueError(f"roles.yaml: role {name} has unknown clearance {spec.get('clearance')!r}")
+        given = spec.get("queries", [])
+        if given == "all":
+            queries = None
+        else:
+            unknown = set(given) - known_queries
+            if unknown:
+                raise ValueError(f"roles.yaml: role {name} names unknown queries {sorted(unknown)}")
+            queries = frozenset(given)
+        roles[name] = Role(name=name, title_he=spec.get("title_he", name),
+                           description=" ".join(spec.get("description", "").split()),
+                           clearance=spec["clearance"], queries=queries)
+    return roles
+
+
+def role(name: str) -> Role:
+    try:
+        return load_roles()[name]
+    except KeyError:
+        raise AccessDenied(f"unknown role {name!r}; known roles: {', '.join(sorted(load_roles()))}") from None
+
+
+def runnable_queries(r: Role) -> list[Query]:
+    """The queries this role may run, in catalogue order (what `--list` and the web page show)."""
+    return [q for q in load_catalogue().ordered() if r.may_run(q)]

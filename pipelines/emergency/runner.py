@@ -1,0 +1,192 @@
+"""Runs a named emergency query for a caller: access check, typed and bound parameters, the audit record.
+
+Order of a run: the role must be allowed the query; parameters are parsed; street names as typed are matched to
+registry street codes (`pipelines.normalize.addresses.match_street_names`, the connectors' own matching); the
+query runs on a read-only connection, selecting only the columns the role may see; the run is written to the
+audit log; only then are the rows handed back. If the audit record cannot be written, nothing is handed out.
+Denied, invalid and failed runs are audited too.
+"""
+
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping, Sequence
+
+import duckdb
+
+from pipelines.emergency.audit import AuditLog
+from pipelines.emergency.catalogue import Catalogue, Column, Query, load_catalogue
+from pipelines.emergency.cells import shown_rows
+from pipelines.emergency.parameters import ParameterError, parse_parameters
+from pipelines.emergency.roles import AccessDenied, Role, role as role_named
+from pipelines.settings import municipality_db_path
+
+CHANNELS = ("cli", "web", "bench")
+BUSY_WAIT_SECONDS = 10.0      # a pipeline run holds the write lock while it rewrites the file
+_SAFE_DB_ERRORS = (duckdb.CatalogException, duckdb.BinderException, duckdb.ParserException)
+
+
+class ResidentFileUnavailable(RuntimeError):
+    """The municipality's resident file is missing or busy."""
+
+
+class QueryFailed(RuntimeError):
+    """The database could not answer (the message carries no data values)."""
+
+
+@dataclass
+class QueryResult:
+    query: Query
+    role: Role
+    municipality: int
+    columns: list[Column]
+    rows: list[list[Any]]                       # shown values, in column order
+    hidden_columns: list[Column]                # what the role is not cleared to see
+    warnings: list[str] = field(default_factory=list)
+    streets: dict[str, tuple[int, str]] = field(default_factory=dict)   # typed name -> (code, registry name)
+    seconds: float = 0.0
+
+    @property
+    def titles(self) -> list[str]:
+        return [c.title_he for c in self.columns]
+
+
+@contextmanager
+def resident_file(municipality: int, home: Path | None = None,
+                  busy_wait: float = BUSY_WAIT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the municipality's DuckDB file, waiting a little while a pipeline run writes it."""
+    path = municipality_db_path(municipality, home)
+    if not path.exists():
+        raise ResidentFileUnavailable(f"no resident file for municipality {municipality} at {path}")
+    deadline = time.monotonic() + busy_wait
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+            break
+        except duckdb.IOException:
+            if time.monotonic() >= deadline:
+                raise ResidentFileUnavailable(
+                    f"the resident file of municipality {municipality} is locked by a pipeline run; try again") from None
+            time.sleep(0.2)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()[0][0])
+
+
+def match_typed_streets(con: duckdb.DuckDBPyConnection, municipality: int,
+                        names: list[str]) -> dict[str, tuple[int, str] | None]:
+    """Typed street name -> (registry street code, registry name) or None, with the connectors' matching.
+
+    `match_street_names` creates macros and tables, which a read-only connection cannot, so it runs on a scratch
+    in-memory database holding a copy of the municipality's `ref_streets` (and `ref_street_keys` when present;
+    without them it loads the national reference itself)."""
+    from pipelines.normalize.addresses import match_street_names
+
+    scratch = duckdb.connect()
+    try:
+        for table in ("ref_streets", "ref_street_keys"):
+            if _table_exists(con, table):
+                scratch.register("_copy", con.sql(f"SELECT * FROM {table}").to_arrow_table())
+                scratch.execute(f"CREATE TABLE {table} AS SELECT * FROM _copy")
+                scratch.unregister("_copy")
+        codes = match_street_names(scratch, municipality, names)
+        found = {c for c in codes.values() if c is not None}
+        registry = dict(scratch.execute("SELECT street_code, street_name FROM ref_streets WHERE list_contains(?, street_code)",
+                                        [sorted(found)]).fetchall()) if found else {}
+    finally:
+        scratch.close()
+    return {n: (c, registry.get(c, "")) if c is not None else None for n, c in codes.items()}
+
+
+def bind_values(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, query: Query, municipality: int,
+                values: dict[str, Any]) -> tuple[dict[str, Any], list[str], dict[str, tuple[int, str]]]:
+    """The $name -> value map the query's SQL binds, warnings for street names not found, and the found ones."""
+    street_params = [p for p in query.parameters if p.type in ("street_names", "street_name") and values[p.name]]
+    typed = [n for p in street_params for n in (values[p.name] if p.type == "street_names" else [values[p.name]])]
+    matches = match_typed_streets(con, municipality, typed) if typed else {}
+    warnings = [f"הרחוב '{n}' לא נמצא ברחובות הרשות ולא נכלל בחיפוש" for n in typed if matches.get(n) is None]
+    bound: dict[str, Any] = {}
+    for name in query.bound:
+        if name == "municipality":
+            bound[name] = int(municipality)
+        elif name in catalogue.constants:
+            bound[name] = catalogue.constants[name]
+        else:
+            p, value = query.parameter(name), values[name]
+            if p.type == "street_names" and value is not None:
+                value = sorted({matches[n][0] for n in value if matches.get(n)})   # [] = matches nothing
+            elif p.type == "street_name" and value is not None:
+                value = matches[value][0] if matches.get(value) else None
+            bound[name] = value
+    return bound, warnings, {n: m for n, m in matches.items() if m}
+
+
+def _given(raw: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+    return {k: [v for v in vs if v is not None and str(v).strip()] for k, vs in raw.items()
+            if any(v is not None and str(v).strip() for v in vs)}
+
+
+def run_query(name: str, municipality: int, raw_params: Mapping[str, Sequence[str]], *, role: str, user: str,
+              channel: str = "cli", exports: Iterable[str] = (), home: Path | None = None,
+              audit: AuditLog | None = None) -> QueryResult:
+    """Run a named query as `user` in `role`; every outcome is audited (never the rows)."""
+    if not user or not user.strip():
+        raise AccessDenied("say who is asking (user name): every run is audited")
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    audit = audit or AuditLog.of(municipality, home)
+    given = _given(raw_params)
+
+    def log(outcome: str, row_count: int | None = None) -> None:
+        audit.record(municipality=municipality, user_name=user.strip(), role=role, channel=channel, query=name,
+                     parameters=given, row_count=row_count, outcome=outcome,
+                     exports=",".join(exports) or None)
+
+    catalogue = load_catalogue()
+    try:
+        caller = role_named(role)
+        query = catalogue.queries.get(name)
+        if query is None or not caller.may_run(query):
+            raise AccessDenied(f"role {role} may not run query {name!r} (see `toshav query --list --role {role}`)")
+    except AccessDenied:
+        log("denied")
+        raise
+    try:
+        values = parse_parameters(query, raw_params)
+    except ParameterError:
+        log("invalid")
+        raise
+
+    columns = caller.visible_columns(query)
+    started = time.perf_counter()
+    try:
+        with resident_file(municipality, home) as con:
+            for statement in catalogue.macro_statements():
+                con.execute(statement)
+            bound, warnings, streets = bind_values(con, catalogue, query, municipality, values)
+            rows = con.execute(catalogue.sql_for(query, columns), bound).fetchall()
+    except ResidentFileUnavailable:
+        log("error")
+        raise
+    except duckdb.Error as e:
+        log("error")
+        detail = str(e) if isinstance(e, _SAFE_DB_ERRORS) else type(e).__name__
+        raise QueryFailed(f"query {name} failed in the database: {detail}") from None
+    except Exception:
+        log("error")
+        raise
+    log("ok", len(rows))
+    return QueryResult(
+        query=query, role=caller, municipality=int(municipality), columns=columns,
+        rows=shown_rows(rows, columns, catalogue.labels),
+        hidden_columns=[c for c in query.columns if c not in columns],
+        warnings=warnings, streets=streets, seconds=time.perf_counter() - started,
+    )
