@@ -9,6 +9,7 @@ from __future__ import annotations
 import duckdb
 
 from pipelines.normalize import hebrew as h
+from pipelines.normalize.phones import kind_patterns
 
 
 def _lit(s: str) -> str:
@@ -57,11 +58,9 @@ def macro_sql() -> list[str]:
         # --- Phones ----------------------------------------------------------------------------------------------
         r"""CREATE OR REPLACE MACRO phone_national(s) AS regexp_replace(
               regexp_replace(regexp_replace(CAST(s AS VARCHAR), '\D', '', 'g'), '^(00972|972)', ''), '^0', '')""",
-        r"""CREATE OR REPLACE MACRO phone_kind(s) AS CASE
-              WHEN regexp_full_match(phone_national(s), '5\d{8}') THEN 'mobile'
-              WHEN regexp_full_match(phone_national(s), '[2-489]\d{7}') THEN 'landline'
-              WHEN regexp_full_match(phone_national(s), '7\d{8}') THEN 'voip'
-              END""",
+        "CREATE OR REPLACE MACRO phone_kind(s) AS CASE "
+        + " ".join(f"WHEN regexp_full_match(phone_national(s), {_lit(p)}) THEN '{kind}'" for kind, p in kind_patterns().items())
+        + " END",
         """CREATE OR REPLACE MACRO phone_e164(s) AS CASE WHEN phone_kind(s) IS NOT NULL THEN '+972' || phone_national(s) END""",
         # --- Dates -----------------------------------------------------------------------------------------------
         r"""CREATE OR REPLACE MACRO parse_date_any(s) AS CASE

@@ -1,40 +1,39 @@
 """Israeli phone numbers to E.164 with their kind (mobile, landline, voip).
 
-Staging uses the SQL macro (`phone_e164`); this twin serves single values and the tests that hold the macro
-to the `phonenumbers` library's answers.
+Validity is the `phonenumbers` library's: which number ranges are allocated comes from its metadata for IL. The
+SQL twin (`phone_e164`/`phone_kind` macros) compiles the same metadata patterns into RE2 regexes, so staging a
+million rows does not call the library per row, and tests hold the two to the same answers.
 """
 
 from __future__ import annotations
 
-import re
+import phonenumbers
 
-_NON_DIGITS = re.compile(r"\D")
-
-
-def national_number(raw: str | None) -> str | None:
-    """The national significant number (no leading 0, no 972) or None if it cannot be an Israeli number."""
-    if raw is None:
-        return None
-    digits = _NON_DIGITS.sub("", str(raw))
-    if digits.startswith("00972"):
-        digits = digits[5:]
-    elif digits.startswith("972"):
-        digits = digits[3:]
-    digits = digits.removeprefix("0")
-    return digits if phone_kind_of(digits) else None
+KINDS = {  # phonenumbers number type -> our kind, in the order the SQL macro tests them
+    "mobile": phonenumbers.PhoneNumberType.MOBILE,
+    "landline": phonenumbers.PhoneNumberType.FIXED_LINE,
+    "voip": phonenumbers.PhoneNumberType.VOIP,
+}
 
 
-def phone_kind_of(national: str) -> str | None:
-    if re.fullmatch(r"5\d{8}", national):
-        return "mobile"
-    if re.fullmatch(r"[2-489]\d{7}", national):
-        return "landline"
-    if re.fullmatch(r"7\d{8}", national):
-        return "voip"
-    return None
+def kind_patterns() -> dict[str, str]:
+    """National-number regex per kind, from phonenumbers' metadata for Israel."""
+    meta = phonenumbers.PhoneMetadata.metadata_for_region("IL")
+    return {"mobile": meta.mobile.national_number_pattern, "landline": meta.fixed_line.national_number_pattern,
+            "voip": meta.voip.national_number_pattern}
 
 
 def to_e164(raw: str | None) -> tuple[str | None, str | None]:
-    """-> (E.164 string, kind) or (None, None)."""
-    n = national_number(raw)
-    return (f"+972{n}", phone_kind_of(n)) if n else (None, None)
+    """-> (E.164 string, kind) or (None, None) for anything that is not a valid Israeli phone number."""
+    if raw is None or not str(raw).strip():
+        return None, None
+    try:
+        number = phonenumbers.parse(str(raw), "IL")
+    except phonenumbers.NumberParseException:
+        return None, None
+    if number.country_code != 972 or not phonenumbers.is_valid_number(number):
+        return None, None
+    kind = next((k for k, t in KINDS.items() if phonenumbers.number_type(number) == t), None)
+    if kind is None:
+        return None, None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), kind
