@@ -1,0 +1,165 @@
+"""`toshav query`, `toshav serve`, `toshav audit`: the emergency managers' named queries (docs/emergency.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipelines.cli import app
+
+EXIT_INVALID, EXIT_DENIED = 2, 3
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def _show_result(result, rtl: bool) -> None:
+    """The result as a table; with `rtl`, the first column is printed rightmost so the table reads right to left."""
+    columns = list(reversed(result.columns)) if rtl else result.columns
+    index = [result.columns.index(c) for c in columns]
+    table = Table(title=f"{result.query.title_he} · {len(result.rows)} שורות", title_justify="right" if rtl else "center")
+    for c in columns:
+        table.add_column(c.title_he, justify="right" if rtl else "left", overflow="fold")
+    for row in result.rows:
+        table.add_row(*(str(row[i]) for i in index))
+    console.print(table, justify="right" if rtl else "left")
+
+
+def _show_notes(result) -> None:
+    for typed, (code, name) in result.streets.items():
+        errors.print(f"street: {typed} -> {name} ({code})")
+    for w in result.warnings:
+        errors.print(f"[yellow]{w}[/yellow]")
+    if result.hidden_columns:
+        errors.print(f"{len(result.hidden_columns)} columns hidden for role {result.role.name}: "
+                     + ", ".join(c.name for c in result.hidden_columns))
+
+
+def _list_queries(role_name: str) -> None:
+    from pipelines.emergency.roles import role, runnable_queries
+
+    r = role(role_name)
+    table = Table(title=f"queries for role {r.name} ({r.title_he})")
+    table.add_column("name")
+    table.add_column("title", justify="right")
+    table.add_column("parameters")
+    table.add_column("description", overflow="fold")
+    for q in runnable_queries(r):
+        params = ", ".join(f"{p.name}{'*' if p.required else ''}:{p.type}" for p in q.parameters)
+        table.add_row(q.name, q.title_he, params, q.description)
+    console.print(table)
+
+
+@app.command()
+def query(
+    name: Optional[str] = typer.Argument(None, help="Named query (see --list)"),
+    municipality: Optional[int] = typer.Option(None, "--municipality", "-m", help="CBS locality code, e.g. 6600"),
+    param: list[str] = typer.Option([], "--param", "-p", help="name=value; lists comma-separated or repeated"),
+    role: str = typer.Option(..., "--role", "-r", help="Your role (schemas/roles.yaml)"),
+    user: str = typer.Option("", "--user", "-u", help="Your name, for the audit log"),
+    csv: Optional[Path] = typer.Option(None, "--csv", help="Also write the list as CSV (UTF-8 with BOM)"),
+    xlsx: Optional[Path] = typer.Option(None, "--xlsx", help="Also write the list as XLSX"),
+    list_queries: bool = typer.Option(False, "--list", help="List the queries your role may run"),
+    rtl: bool = typer.Option(True, "--rtl/--ltr", help="Print the first column rightmost (default) or leftmost"),
+    home: Optional[Path] = typer.Option(None, help="Data directory (default $TOSHAV_HOME or ./toshav-data)"),
+) -> None:
+    """Run a named emergency query: who needs help, where. Every run is audited (never the rows)."""
+    from pipelines.emergency import exports
+    from pipelines.emergency.parameters import ParameterError, raw_from_pairs
+    from pipelines.emergency.roles import AccessDenied
+    from pipelines.emergency.runner import QueryFailed, ResidentFileUnavailable, run_query
+
+    try:
+        if list_queries:
+            _list_queries(role)
+            return
+        if not name or municipality is None:
+            errors.print("give a query name and --municipality (or --list)")
+            raise typer.Exit(EXIT_INVALID)
+        formats = [f for f, path in (("csv", csv), ("xlsx", xlsx)) if path]
+        result = run_query(name, municipality, raw_from_pairs(param), role=role, user=user, channel="cli",
+                           exports=formats, home=home)
+    except AccessDenied as e:
+        errors.print(f"[red]denied[/red]: {e}")
+        raise typer.Exit(EXIT_DENIED)
+    except ParameterError as e:
+        errors.print(f"[red]parameters[/red]: {e}")
+        raise typer.Exit(EXIT_INVALID)
+    except (QueryFailed, ResidentFileUnavailable) as e:
+        errors.print(f"[red]failed[/red]: {e}")
+        raise typer.Exit(1)
+
+    _show_result(result, rtl)
+    _show_notes(result)
+    if csv:
+        csv.write_bytes(exports.csv_bytes(result.titles, result.rows))
+        errors.print(f"wrote {csv}")
+    if xlsx:
+        xlsx.write_bytes(exports.xlsx_bytes(result.titles, result.rows, result.query.title_he))
+        errors.print(f"wrote {xlsx}")
+
+
+@app.command()
+def serve(
+    municipality: int = typer.Option(..., "--municipality", "-m", help="CBS locality code, e.g. 6600"),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on (keep 127.0.0.1 unless behind a proxy)"),
+    port: int = typer.Option(8050, help="Port"),
+    role: Optional[str] = typer.Option(None, "--role", "-r", help="Role of everyone using this server"),
+    user: Optional[str] = typer.Option(None, "--user", "-u", help="User name recorded in the audit log"),
+    role_header: Optional[str] = typer.Option(None, help="Take the role from this request header (set by a proxy)"),
+    user_header: Optional[str] = typer.Option(None, help="Take the user from this request header (set by a proxy)"),
+    home: Optional[Path] = typer.Option(None, help="Data directory (default $TOSHAV_HOME or ./toshav-data)"),
+) -> None:
+    """Serve the read-only Hebrew page of the emergency queries. There is no login: see docs/emergency.md."""
+    from pipelines.emergency.web import CallerSource, make_server
+
+    try:
+        callers = CallerSource(role=role, user=user, role_header=role_header, user_header=user_header)
+    except ValueError as e:
+        errors.print(f"[red]{e}[/red]")
+        raise typer.Exit(EXIT_INVALID)
+    server = make_server(municipality, host=host, port=port, callers=callers, home=home)
+    errors.print(f"serving municipality {municipality} on http://{host}:{server.server_address[1]}/ "
+                 f"({callers.describe()}); Ctrl-C stops")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@app.command()
+def audit(
+    municipality: int = typer.Option(..., "--municipality", "-m", help="CBS locality code"),
+    days: int = typer.Option(7, help="Show the runs of the last N days"),
+    purge: bool = typer.Option(False, "--purge", help="Delete records older than the retention (24 months)"),
+    older_than_months: Optional[int] = typer.Option(None, help="With --purge: a longer retention than 24 months"),
+    home: Optional[Path] = typer.Option(None, help="Data directory (default $TOSHAV_HOME or ./toshav-data)"),
+) -> None:
+    """Show the audit log of emergency query runs, or purge records past the retention."""
+    from pipelines.emergency.audit import RETENTION_MONTHS, AuditLog
+
+    log = AuditLog.of(municipality, home)
+    if purge:
+        try:
+            removed = log.purge(older_than_months or RETENTION_MONTHS)
+        except ValueError as e:
+            errors.print(f"[red]{e}[/red]")
+            raise typer.Exit(EXIT_INVALID)
+        console.print(f"purged {removed} audit records older than {older_than_months or RETENTION_MONTHS} months")
+        return
+    since = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(days=days)
+    table = Table(title=f"audit log, municipality {municipality}, last {days} days (UTC)")
+    for col in ("at", "user", "role", "channel", "query", "parameters", "rows", "outcome", "exports"):
+        table.add_column(col, overflow="fold")
+    for e in log.entries(since=since):
+        table.add_row(e.at.isoformat(sep=" "), e.user_name, e.role, e.channel, e.query,
+                      ", ".join(f"{k}={'|'.join(v) if isinstance(v, list) else v}" for k, v in e.parameters.items()),
+                      "" if e.row_count is None else str(e.row_count), e.outcome, e.exports or "")
+    console.print(table)
