@@ -1,6 +1,8 @@
 """Reading deliveries as they arrive: encodings, headers, broken and empty files."""
 
+import csv
 import datetime as dt
+import io
 from pathlib import Path
 
 import openpyxl
@@ -17,8 +19,9 @@ ROW = ["39337423", "כהן", "משה", "אברהם", "ז", "01/02/1980", "נשו
 
 
 def write_csv(path: Path, header, rows, encoding="cp1255", newline="\r\n") -> Path:
-    lines = [",".join(header)] + [",".join(r) for r in rows]
-    path.write_bytes((newline.join(lines) + newline).encode(encoding))
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator=newline).writerows([header, *rows])
+    path.write_bytes(buf.getvalue().encode(encoding))
     return path
 
 
