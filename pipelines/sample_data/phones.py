@@ -1,0 +1,70 @@
+"""Phone numbers: E.164 truth values and the ways people write them.
+
+Mobile numbers are 05X-XXXXXXX (prefixes of the real operators), landlines 0A-XXXXXXX with the area code of the
+municipality's district.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+MOBILE_PREFIXES = np.array([50, 52, 53, 54, 55, 58])
+MOBILE_SHARES = np.array([0.30, 0.27, 0.12, 0.22, 0.02, 0.07])
+# Landline area code by CBS district (napa), as `connectors.reference.load_localities` names them; districts not
+# listed (Tel Aviv, Ramat Gan, Holon, Petah Tikva) dial 03.
+AREA_CODE_BY_DISTRICT = {
+    "ירושלים": 2, "ראמאללה": 2, "בית לחם": 2, "חברון": 2, "ירדן )יריחו(": 2,
+    "צפת": 4, "כנרת": 4, "עפולה": 4, "עכו": 4, "גולן": 4, "נצרת": 4, "חיפה": 4, "חדרה": 4, "ג'נין": 4,
+    "השרון": 9, "טול כרם": 9, "שכם": 9,
+    "רמלה": 8, "רחובות": 8, "אשקלון": 8, "באר שבע": 8,
+}
+
+# How a number is written, by example. Format 0 is the tidy form a system exports; the others appear in hand-kept and legacy data.
+FORMATS = ("050-1234567", "0501234567", "+972501234567", "972-50-1234567")
+
+
+def area_code(municipality: int) -> int:
+    from connectors.reference import load_localities, reference_dir
+
+    locality = load_localities().get(int(municipality)) if reference_dir() is not None else None
+    return AREA_CODE_BY_DISTRICT.get(locality["district"], 3) if locality else 3
+
+
+def draw_mobiles(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Distinct mobile national numbers (9 digits, `5XXXXXXXX`) as int64."""
+    out = np.zeros(n, dtype=np.int64)
+    todo = np.arange(n)
+    while len(todo):
+        prefix = rng.choice(MOBILE_PREFIXES, len(todo), p=MOBILE_SHARES)
+        out[todo] = prefix.astype(np.int64) * 10_000_000 + rng.integers(2_000_000, 9_999_999, len(todo))
+        _, first = np.unique(out, return_index=True)
+        keep = np.zeros(n, dtype=bool)
+        keep[first] = True
+        todo = np.flatnonzero(~keep)
+    return out
+
+
+def draw_landlines(rng: np.random.Generator, n: int, area: int) -> np.ndarray:
+    """Landline national numbers (8 digits, `AXXXXXXX`) as int64; duplicates are rare and harmless."""
+    return area * 10_000_000 + rng.integers(5_000_000, 9_999_999, n).astype(np.int64)
+
+
+def e164(national: pa.Array) -> pa.Array:
+    return pc.binary_join_element_wise("+972", national.cast(pa.string()), "")
+
+
+def written(national: pa.Array, style: np.ndarray) -> pa.Array:
+    """National numbers (int) written in the `FORMATS` picked by `style` (0..3); nulls stay null."""
+    digits = national.cast(pa.string())
+    # Subscriber part is the last 7 digits; the prefix is what precedes it (50, 3, ...).
+    prefix = pc.utf8_slice_codeunits(digits, 0, -7)
+    subscriber = pc.utf8_slice_codeunits(digits, -7)
+    variants = [
+        pc.binary_join_element_wise("0", prefix, "-", subscriber, ""),
+        pc.binary_join_element_wise("0", digits, ""),
+        pc.binary_join_element_wise("+972", digits, ""),
+        pc.binary_join_element_wise("972-", prefix, "-", subscriber, ""),
+    ]
+    return pc.choose(pa.array(style.astype(np.int8)), *variants)
