@@ -1,0 +1,111 @@
+"""The stand-in's objects and their `describe`: Salesforce's own standard fields, plus every mapped field
+described from `schemas/muniforce.yaml` (the same translation the sync's drift check expects).
+
+`overrides` lets a test deploy a drifted org: {"Account.PersonEmail": None} drops a field,
+{"Account.PersonEmail": {"type": "string"}} changes what describe reports (and what is enforced),
+{"Emergency_Profile__c": None} leaves the object out.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from connectors.muniforce.describe import described_field
+from connectors.muniforce.mapping import Mapping
+
+KEY_PREFIXES = {"Account": "001", "Contact": "003", "RecordType": "012"}
+PERSON_RECORD_TYPE = "PersonAccount"
+
+
+def _std(name: str, type_: str, label: str, length: int = 0, createable: bool = False, nillable: bool = True,
+         reference_to: str | None = None, relationship: str | None = None, **extra) -> dict:
+    return {
+        "name": name, "label": label, "type": type_, "length": length, "precision": 0, "scale": 0, "digits": 0,
+        "nillable": nillable, "createable": createable, "updateable": createable,
+        "defaultedOnCreate": not createable, "calculated": False, "autoNumber": False, "custom": False,
+        "externalId": False, "unique": False, "caseSensitive": False, "idLookup": name == "Id", "encrypted": False,
+        "picklistValues": [], "restrictedPicklist": False,
+        "referenceTo": [reference_to] if reference_to else [], "relationshipName": relationship,
+        "inlineHelpText": None, "soapType": "tns:ID" if type_ in ("id", "reference") else "xsd:string",
+        **extra,
+    }
+
+
+def _system_fields() -> list[dict]:
+    return [
+        _std("Id", "id", "Record ID", 18, nillable=False),
+        _std("IsDeleted", "boolean", "Deleted", nillable=False),
+        _std("CreatedDate", "datetime", "Created Date", nillable=False),
+        _std("LastModifiedDate", "datetime", "Last Modified Date", nillable=False),
+        _std("SystemModstamp", "datetime", "System Modstamp", nillable=False),
+    ]
+
+
+def standard_fields(obj: str, custom: bool) -> list[dict]:
+    fields = _system_fields()
+    if obj == "Account":
+        fields += [
+            _std("Name", "string", "Account Name", 255, createable=True, nillable=False, defaultedOnCreate=False),
+            _std("RecordTypeId", "reference", "Record Type ID", 18, createable=True, reference_to="RecordType",
+                 relationship="RecordType"),
+            _std("IsPersonAccount", "boolean", "Is Person Account", nillable=False),
+            _std("PersonContactId", "reference", "Person Contact ID", 18, reference_to="Contact",
+                 relationship="PersonContact"),
+        ]
+    elif obj == "RecordType":
+        fields += [
+            _std("Name", "string", "Name", 80, nillable=False),
+            _std("DeveloperName", "string", "Record Type Name", 80, nillable=False),
+            _std("SobjectType", "picklist", "SObject Type Name", 40, nillable=False),
+            _std("IsPersonType", "boolean", "Is Person Type", nillable=False),
+            _std("IsActive", "boolean", "Active", nillable=False),
+        ]
+    elif custom:
+        fields.append(_std("Name", "string", "Name", 80, nillable=False, autoNumber=True))
+    return fields
+
+
+def build_catalog(mapping: Mapping, overrides: dict | None = None) -> dict[str, dict]:
+    """{object: describe result} for every object the stand-in serves."""
+    overrides = overrides or {}
+    catalog = {}
+    objects = [("RecordType", "Record Type", False, [])] + [
+        (o.name, o.label, o.custom, [described_field(f) for f in o.fields]) for o in mapping.objects]
+    custom_index = 0
+    for name, label, custom, mapped in objects:
+        if name in overrides and overrides[name] is None:
+            continue  # the object is not deployed in this org
+        if custom:
+            prefix = "a0" + "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[custom_index]
+            custom_index += 1
+        else:
+            prefix = KEY_PREFIXES[name]
+        fields = standard_fields(name, custom)
+        known = {f["name"] for f in fields}
+        fields += [copy.deepcopy(f) for f in mapped if f["name"] not in known]
+        for spec, change in overrides.items():
+            oname, _, fname = spec.partition(".")
+            if oname != name:
+                continue
+            if change is None:
+                fields = [f for f in fields if f["name"] != fname]
+            else:
+                for f in fields:
+                    if f["name"] == fname:
+                        f.update(change)
+        catalog[name] = {
+            "name": name,
+            "label": label,
+            "labelPlural": label,
+            "keyPrefix": prefix,
+            "custom": custom,
+            "createable": name != "RecordType",
+            "updateable": name != "RecordType",
+            "deletable": name != "RecordType",
+            "queryable": True,
+            "fields": fields,
+            "childRelationships": [],
+            "recordTypeInfos": [],
+            "urls": {"describe": f"/services/data/vXX.X/sobjects/{name}/describe"},
+        }
+    return catalog

@@ -1,0 +1,487 @@
+"""The stand-in's data, in SQLite (one file, so a demo survives restarts), and the write rules Salesforce
+applies: validation from the describe, upsert on a unique external ID matched case-insensitively, lookups
+set through a parent's external ID, person-account names, soft delete, and allOrNone.
+
+One table per object (columns = the describe's fields) plus, per external ID field, a hidden lower-cased
+copy with a unique index over live rows, and `_writes`: how many times the record was written, so tests
+can show that a record was written exactly once. All access is serialized by one lock.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from connectors.muniforce.standin.catalog import PERSON_RECORD_TYPE
+from connectors.muniforce.standin.ids import is_valid_id, make_id
+from connectors.muniforce.standin.soql import Query
+from connectors.muniforce.standin.validation import FieldError, output_value, validator
+
+SQL_TYPES = {"double": "REAL", "int": "INTEGER", "boolean": "INTEGER"}
+READ_ONLY = {"Id", "IsDeleted", "CreatedDate", "LastModifiedDate", "SystemModstamp", "IsPersonAccount",
+             "PersonContactId"}
+_CHUNK = 500
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+
+
+def xid(field: str) -> str:
+    return f"_xid_{field}"
+
+
+class RecordError(Exception):
+    def __init__(self, code: str, message: str, fields: list[str] | None = None):
+        super().__init__(message)
+        self.error = {"statusCode": code, "message": message, "fields": fields or []}
+
+
+class RequestError(Exception):
+    """The whole request is refused (HTTP 400 with Salesforce's error array)."""
+
+    def __init__(self, code: str, message: str, status: int = 400):
+        super().__init__(message)
+        self.code, self.message, self.status = code, message, status
+
+
+class Store:
+    def __init__(self, path: Path, catalog: dict[str, dict]):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.catalog = catalog
+        self.lock = threading.RLock()
+        self.db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.fields = {o: {f["name"]: f for f in d["fields"]} for o, d in catalog.items()}
+        self.lower_names = {o: {n.lower(): n for n in fs} for o, fs in self.fields.items()}
+        self.validators = {o: {n: validator(f) for n, f in fs.items() if n not in READ_ONLY}
+                           for o, fs in self.fields.items()}
+        self.next_row: dict[str, int] = {}
+        with self.lock:
+            self._migrate()
+
+    # -- schema ------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        self.db.execute("CREATE TABLE IF NOT EXISTS _meta (key TEXT PRIMARY KEY, value TEXT)")
+        for obj, fields in self.fields.items():
+            self.db.execute(f'CREATE TABLE IF NOT EXISTS "{obj}" (_row INTEGER PRIMARY KEY, "Id" TEXT UNIQUE, '
+                            '"IsDeleted" INTEGER NOT NULL DEFAULT 0, _writes INTEGER NOT NULL DEFAULT 0)')
+            have = {r[1] for r in self.db.execute(f'PRAGMA table_info("{obj}")')}
+            for name, f in fields.items():
+                if name not in have:
+                    self.db.execute(f'ALTER TABLE "{obj}" ADD COLUMN "{name}" {SQL_TYPES.get(f["type"], "TEXT")}')
+                if f.get("externalId") and xid(name) not in have:
+                    self.db.execute(f'ALTER TABLE "{obj}" ADD COLUMN "{xid(name)}" TEXT')
+                if f.get("externalId"):
+                    self.db.execute(f'CREATE UNIQUE INDEX IF NOT EXISTS "ux_{obj}_{name}" ON "{obj}" ("{xid(name)}") '
+                                    'WHERE "IsDeleted" = 0')
+            self.next_row[obj] = (self.db.execute(f'SELECT max(_row) FROM "{obj}"').fetchone()[0] or 0) + 1
+        if "RecordType" in self.fields and not self.db.execute('SELECT count(*) FROM "RecordType"').fetchone()[0]:
+            for developer_name, label, person in ((PERSON_RECORD_TYPE, "Person Account", 1),
+                                                  ("Business_Account", "Business Account", 0)):
+                row = self._take_row("RecordType")
+                ts = now_iso()
+                self.db.execute(
+                    'INSERT INTO "RecordType" (_row, "Id", "Name", "DeveloperName", "SobjectType", "IsPersonType", '
+                    '"IsActive", "CreatedDate", "LastModifiedDate", "SystemModstamp") VALUES (?,?,?,?,?,?,?,?,?,?)',
+                    (row, self._id("RecordType", row), label, developer_name, "Account", person, 1, ts, ts, ts))
+
+    def _take_row(self, obj: str) -> int:
+        row = self.next_row[obj]
+        self.next_row[obj] = row + 1
+        return row
+
+    def _id(self, obj: str, row: int) -> str:
+        return make_id(self.catalog[obj]["keyPrefix"], row)
+
+    def meta(self, key: str, default: str | None = None) -> str | None:
+        with self.lock:
+            r = self.db.execute("SELECT value FROM _meta WHERE key = ?", (key,)).fetchone()
+            return r[0] if r else default
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.lock:
+            self.db.execute("INSERT INTO _meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                            (key, value))
+
+    # -- API usage ----------------------------------------------------------------------------
+    def api_usage(self) -> int:
+        return int(self.meta(f"api_usage:{date.today().isoformat()}", "0"))
+
+    def count_api_call(self) -> int:
+        with self.lock:
+            key = f"api_usage:{date.today().isoformat()}"
+            self.db.execute("INSERT INTO _meta VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET "
+                            "value = CAST(value AS INTEGER) + 1", (key,))
+            return int(self.meta(key))
+
+    def reset_api_usage(self) -> None:
+        self.set_meta(f"api_usage:{date.today().isoformat()}", "0")
+
+    # -- names ----------------------------------------------------------------------------------
+    def object_name(self, name: str) -> str:
+        for o in self.catalog:
+            if o.lower() == name.lower():
+                return o
+        raise RequestError("NOT_FOUND", "The requested resource does not exist", 404)
+
+    def field_name(self, obj: str, name: str) -> str | None:
+        return self.lower_names[obj].get(name.lower())
+
+    def external_id_field(self, obj: str, name: str) -> str:
+        real = self.field_name(obj, name)
+        if real is None or not self.fields[obj][real].get("externalId") and real != "Id":
+            raise RequestError("NOT_FOUND", f"Provided external ID field does not exist or is not accessible: {name}",
+                               404)
+        return real
+
+    def relationship(self, obj: str, rel: str) -> tuple[str, str]:
+        """(lookup field, parent object) of relationship `rel` (e.g. Account__r)."""
+        for f in self.fields[obj].values():
+            if (f.get("relationshipName") or "").lower() == rel.lower() and f.get("referenceTo"):
+                return f["name"], f["referenceTo"][0]
+        raise RequestError("INVALID_FIELD", f"No such column '{rel}' on sobject of type {obj}")
+
+    def check_columns(self, obj: str, names: Iterable[str]) -> None:
+        """Unknown fields refuse the whole request, as Salesforce does."""
+        for name in names:
+            if name == "attributes":
+                continue
+            if "." in name:
+                rel, parent_field = name.split(".", 1)
+                _, parent = self.relationship(obj, rel)
+                real = self.field_name(parent, parent_field)
+                if real is None or not self.fields[parent][real].get("externalId"):
+                    raise RequestError("INVALID_FIELD", f"Field name not found : {name}")
+                continue
+            real = self.field_name(obj, name)
+            if real is None:
+                rel_field = next((f for f in self.fields[obj].values()
+                                  if (f.get("relationshipName") or "").lower() == name.lower()), None)
+                if rel_field is None:
+                    raise RequestError("INVALID_FIELD", f"No such column '{name}' on sobject of type {obj}")
+
+    # -- writes ------------------------------------------------------------------------------
+    def write(self, obj: str, op: str, records: list[dict], ext_field: str | None = None,
+              all_or_none: bool = False, fault: Callable[[str], RecordError | None] | None = None) -> list[dict]:
+        """insert | update | upsert | delete a batch; one SaveResult per record, in order.
+
+        Records are dicts of API names (REST) or `Rel__r.Field` (Bulk); for update/delete they carry "Id".
+        `fault(key)` may return a RecordError to inject (lock errors)."""
+        with self.lock:
+            if op == "delete":
+                return self._delete([r.get("Id") for r in records], fault)
+            return self._save(obj, op, records, ext_field, all_or_none, fault)
+
+    def _save(self, obj, op, records, ext_field, all_or_none, fault) -> list[dict]:
+        fields, validators = self.fields[obj], self.validators[obj]
+        n = len(records)
+        clean: list[dict[str, Any]] = [{} for _ in range(n)]
+        refs: list[dict[str, tuple[str, str, str]]] = [{} for _ in range(n)]  # lookup -> (parent, ext field, value)
+        errors: list[dict | None] = [None] * n
+        for i, rec in enumerate(records):
+            try:
+                for name, value in rec.items():
+                    if name == "attributes":
+                        continue
+                    if "." in name or isinstance(value, dict):
+                        if isinstance(value, dict):
+                            rel, (pfield, pvalue) = name, next((k, v) for k, v in value.items() if k != "attributes")
+                        else:
+                            (rel, pfield), pvalue = name.split(".", 1), value
+                        lookup, parent = self.relationship(obj, rel)
+                        if pvalue is None:
+                            clean[i][lookup] = None
+                        else:
+                            refs[i][lookup] = (parent, self.field_name(parent, pfield), str(pvalue))
+                        continue
+                    real = self.field_name(obj, name)
+                    if real == "Id" and op == "update":
+                        continue
+                    if real in READ_ONLY or real not in validators or \
+                            (fields[real].get("autoNumber")):
+                        raise RecordError("INVALID_FIELD_FOR_INSERT_UPDATE",
+                                          f"Unable to create/update fields: {real}. Please check the security settings "
+                                          "of this field and verify that it is read/write for your profile or "
+                                          "permission set.", [real])
+                    try:
+                        clean[i][real] = validators[real](value)
+                    except FieldError as fe:
+                        raise RecordError(fe.code, fe.message, fe.fields) from None
+                if op == "upsert" and clean[i].get(ext_field) is None:
+                    raise RecordError("MISSING_ARGUMENT", f"{ext_field} not specified", [ext_field])
+                rt = clean[i].get("RecordTypeId")
+                if rt is not None and rt not in self._record_types(obj):
+                    raise RecordError("INVALID_CROSS_REFERENCE_KEY",
+                                      f"Record Type ID: this ID value isn't valid for the user: {rt}", ["RecordTypeId"])
+            except RecordError as re_:
+                errors[i] = re_.error
+        self._resolve_refs(refs, clean, errors)
+
+        existing: list[tuple[int, dict] | None] = [None] * n
+        if op == "upsert":
+            seen: dict[str, list[int]] = {}
+            for i in range(n):
+                if errors[i] is None:
+                    seen.setdefault(str(clean[i][ext_field]).lower(), []).append(i)
+            for value, idx in seen.items():
+                if len(idx) > 1:
+                    for i in idx:
+                        errors[i] = RecordError("DUPLICATE_EXTERNAL_ID",
+                                                f"Duplicate external id specified: {clean[i][ext_field]}",
+                                                [ext_field]).error
+            found = self._rows_by(obj, xid(ext_field), list(seen))
+            for value, idx in seen.items():
+                if value in found and len(idx) == 1:
+                    existing[idx[0]] = found[value]
+        elif op == "update":
+            ids = [r.get("Id") for r in records]
+            found = self._rows_by(obj, "Id", [i for i in ids if i])
+            for i, rid in enumerate(ids):
+                if errors[i] is None:
+                    if rid in found:
+                        existing[i] = found[rid]
+                    else:
+                        errors[i] = RecordError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id",
+                                                []).error
+
+        for i in range(n):
+            if errors[i] is not None:
+                continue
+            try:
+                self._check_required(obj, clean[i], existing[i])
+                if fault is not None:
+                    key = str(clean[i].get(ext_field)) if ext_field else str(records[i].get("Id"))
+                    injected = fault(key)
+                    if injected is not None:
+                        raise injected
+            except RecordError as re_:
+                errors[i] = re_.error
+
+        if all_or_none and any(errors):
+            return [{"success": False, "errors": [e or {"statusCode": "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+                                                       "message": "Record rolled back because not all records were "
+                                                                  "valid and the request was using AllOrNone header",
+                                                       "fields": []}]}
+                    for e in errors]
+
+        results: list[dict] = []
+        inserts, updates = [], []
+        ts = now_iso()
+        for i in range(n):
+            if errors[i] is not None:
+                results.append({"success": False, "errors": [errors[i]]})
+                continue
+            values = clean[i]
+            if existing[i] is None:
+                row = self._take_row(obj)
+                rid = self._id(obj, row)
+                inserts.append((row, rid, values))
+                results.append({"id": rid, "success": True, "errors": [], "created": True})
+            else:
+                row, current = existing[i]
+                updates.append((row, values, current))
+                results.append({"id": current["Id"], "success": True, "errors": [], "created": False})
+        self._insert(obj, inserts, ts)
+        self._update(obj, updates, ts)
+        return results
+
+    def _record_types(self, obj: str) -> set[str]:
+        return {r[0] for r in self.db.execute('SELECT "Id" FROM "RecordType" WHERE "SobjectType" = ? AND "IsActive" = 1',
+                                              (obj,))}
+
+    def _is_person(self, record_type_id: str | None) -> bool:
+        if record_type_id is None:
+            return False
+        r = self.db.execute('SELECT "IsPersonType" FROM "RecordType" WHERE "Id" = ?', (record_type_id,)).fetchone()
+        return bool(r and r[0])
+
+    def _check_required(self, obj: str, values: dict, existing: tuple[int, dict] | None) -> None:
+        fields = self.fields[obj]
+        merged = dict(existing[1]) if existing else {}
+        merged.update(values)
+        required = [n for n, f in fields.items()
+                    if not f["nillable"] and f["createable"] and not f.get("defaultedOnCreate")
+                    and f["type"] != "boolean" and n not in READ_ONLY]
+        if obj == "Account":
+            person = self._is_person(merged.get("RecordTypeId"))
+            required = [n for n in required if n != "Name"] + (["LastName"] if person and "LastName" in fields
+                                                               else ["Name"])
+        required = list(dict.fromkeys(required))
+        missing = [n for n in required if merged.get(n) is None and (existing is None or n in values)]
+        if missing:
+            raise RecordError("REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(missing)}]",
+                              missing)
+
+    def _resolve_refs(self, refs, clean, errors) -> None:
+        wanted: dict[tuple[str, str], set[str]] = {}
+        for i, r in enumerate(refs):
+            if errors[i] is None:
+                for parent, pfield, value in r.values():
+                    wanted.setdefault((parent, pfield), set()).add(value.lower())
+        ids = {key: self._rows_by(key[0], xid(key[1]), list(values)) for key, values in wanted.items()}
+        for i, r in enumerate(refs):
+            if errors[i] is not None:
+                continue
+            for lookup, (parent, pfield, value) in r.items():
+                hit = ids[(parent, pfield)].get(value.lower())
+                if hit is None:
+                    errors[i] = RecordError("INVALID_FIELD", f"Foreign key external ID: {value} not found for field "
+                                                             f"{pfield} in entity {parent}", []).error
+                    break
+                clean[i][lookup] = hit[1]["Id"]
+
+    def _rows_by(self, obj: str, column: str, values: list[str]) -> dict[str, tuple[int, dict]]:
+        """Live rows whose `column` is one of values: {value: (row, record)}."""
+        out = {}
+        for k in range(0, len(values), _CHUNK):
+            chunk = values[k:k + _CHUNK]
+            cur = self.db.execute(f'SELECT * FROM "{obj}" WHERE "IsDeleted" = 0 AND "{column}" IN '
+                                  f'({",".join("?" * len(chunk))})', chunk)
+            names = [d[0] for d in cur.description]
+            for row in cur:
+                rec = dict(zip(names, row))
+                out[rec[column]] = (rec["_row"], rec)
+        return out
+
+    def _derived(self, obj: str, values: dict, merged: dict) -> dict:
+        """Columns Salesforce computes: lower-cased external IDs, a person account's Name."""
+        out = {}
+        for name, f in self.fields[obj].items():
+            if f.get("externalId") and name in values:
+                out[xid(name)] = None if values[name] is None else str(values[name]).lower()
+        if obj == "Account" and {"FirstName", "LastName", "RecordTypeId"} & values.keys() \
+                and self._is_person(merged.get("RecordTypeId")):
+            out["Name"] = " ".join(v for v in (merged.get("FirstName"), merged.get("LastName")) if v)
+            out["IsPersonAccount"] = 1
+        return out
+
+    def _insert(self, obj: str, inserts: list, ts: str) -> None:
+        if not inserts:
+            return
+        autonumber = next((n for n, f in self.fields[obj].items() if f.get("autoNumber")), None)
+        rows = []
+        for row, rid, values in inserts:
+            full = {**values, **self._derived(obj, values, values)}
+            if autonumber:
+                full[autonumber] = f"{row:07d}"
+            rows.append((row, rid, full))
+        columns = sorted({c for _, _, full in rows for c in full})
+        sql = (f'INSERT INTO "{obj}" (_row, "Id", "CreatedDate", "LastModifiedDate", "SystemModstamp", _writes'
+               + "".join(f', "{c}"' for c in columns) + ") VALUES (" + ",".join("?" * (6 + len(columns))) + ")")
+        self.db.executemany(sql, [(row, rid, ts, ts, ts, 1, *(full.get(c) for c in columns))
+                                  for row, rid, full in rows])
+
+    def _update(self, obj: str, updates: list, ts: str) -> None:
+        """Only the fields a record carries change (Bulk's empty cells and fields left out of REST stay)."""
+        if not updates:
+            return
+        prepared = [(row, {**values, **self._derived(obj, values, {**current, **values})})
+                    for row, values, current in updates]
+        columns = sorted({c for _, full in prepared for c in full})
+        sets = "".join(f', "{c}" = CASE WHEN ? THEN ? ELSE "{c}" END' for c in columns)
+        sql = f'UPDATE "{obj}" SET "LastModifiedDate" = ?, "SystemModstamp" = ?, _writes = _writes + 1{sets} WHERE _row = ?'
+        params = []
+        for row, full in prepared:
+            p: list = [ts, ts]
+            for c in columns:
+                p += [c in full, full.get(c)]
+            p.append(row)
+            params.append(p)
+        self.db.executemany(sql, params)
+
+    def _delete(self, ids: list[str | None], fault) -> list[dict]:
+        results = []
+        by_prefix = {d["keyPrefix"]: o for o, d in self.catalog.items()}
+        for rid in ids:
+            obj = by_prefix.get((rid or "")[:3])
+            if not rid or not is_valid_id(rid) or obj is None:
+                results.append({"id": rid, "success": False, "errors": [
+                    {"statusCode": "MALFORMED_ID", "message": f"malformed id {rid}", "fields": []}]})
+                continue
+            r = self.db.execute(f'SELECT "IsDeleted" FROM "{obj}" WHERE "Id" = ?', (rid,)).fetchone()
+            if r is None:
+                err = {"statusCode": "INVALID_CROSS_REFERENCE_KEY", "message": "invalid cross reference id",
+                       "fields": []}
+            elif r[0]:
+                err = {"statusCode": "ENTITY_IS_DELETED", "message": "entity is deleted", "fields": []}
+            else:
+                injected = fault(rid) if fault else None
+                err = injected.error if injected else None
+            if err:
+                results.append({"id": rid, "success": False, "errors": [err]})
+                continue
+            ts = now_iso()
+            self.db.execute(f'UPDATE "{obj}" SET "IsDeleted" = 1, "LastModifiedDate" = ?, "SystemModstamp" = ?, '
+                            '_writes = _writes + 1 WHERE "Id" = ?', (ts, ts, rid))
+            results.append({"id": rid, "success": True, "errors": []})
+        return results
+
+    # -- reads -------------------------------------------------------------------------------
+    def get(self, obj: str, column: str, value: str, api_version: str) -> dict | None:
+        with self.lock:
+            column = xid(column) if column != "Id" else "Id"
+            found = self._rows_by(obj, column, [value.lower() if column != "Id" else value])
+            if not found:
+                return None
+            _, rec = next(iter(found.values()))
+            return self.as_record(obj, rec, api_version)
+
+    def as_record(self, obj: str, rec: dict, api_version: str) -> dict:
+        out = {"attributes": {"type": obj, "url": f"/services/data/v{api_version}/sobjects/{obj}/{rec['Id']}"}}
+        for name, f in self.fields[obj].items():
+            out[name] = output_value(f, rec.get(name))
+        return out
+
+    def query(self, q: Query, api_version: str) -> tuple[int, list[dict]]:
+        """(totalSize, records) of a parsed SOQL query."""
+        with self.lock:
+            if q.count:
+                return self.db.execute(q.sql, q.params).fetchone()[0], []
+            sql = q.sql + (f" LIMIT {int(q.limit)}" if q.limit is not None else " LIMIT -1") + f" OFFSET {int(q.offset)}"
+            rows = self.db.execute(sql, q.params).fetchall()
+        records = []
+        for row in rows:
+            rec: dict = {"attributes": {"type": q.obj}}
+            for (rel, fname), value in zip(q.columns, row):
+                if rel is None:
+                    f = self.fields[q.obj][fname]
+                    rec[fname] = output_value(f, value)
+                    if fname == "Id":
+                        rec["attributes"]["url"] = f"/services/data/v{api_version}/sobjects/{q.obj}/{value}"
+                else:
+                    _, parent = self.relationship(q.obj, rel)
+                    sub = rec.setdefault(rel, {"attributes": {"type": parent}})
+                    sub[fname] = output_value(self.fields[parent][fname], value)
+            records.append(rec)
+        for rec in records:  # a lookup that is not set is null, not an empty parent
+            for k, v in list(rec.items()):
+                if isinstance(v, dict) and k != "attributes" and all(x is None for kk, x in v.items()
+                                                                     if kk != "attributes"):
+                    rec[k] = None
+        return len(records), records
+
+    def rows(self, obj: str, include_deleted: bool = False) -> list[dict]:
+        """All stored rows of an object (for tests and the demo), hidden columns included."""
+        with self.lock:
+            cur = self.db.execute(f'SELECT * FROM "{obj}"' + ("" if include_deleted else ' WHERE "IsDeleted" = 0'))
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    # -- jobs ----------------------------------------------------------------------------------
+    def save_job(self, info: dict) -> None:
+        self.set_meta(f"job:{info['id']}", json.dumps(info))
+
+    def jobs(self) -> list[dict]:
+        with self.lock:
+            return [json.loads(v) for (v,) in self.db.execute("SELECT value FROM _meta WHERE key LIKE 'job:%'")]
+
+    def close(self) -> None:
+        with self.lock:
+            self.db.close()
