@@ -45,8 +45,8 @@ def _list_queries(role_name: str) -> None:
 
     r = role(role_name)
     table = Table(title=f"queries for role {r.name} ({r.title_he})")
-    table.add_column("name")
-    table.add_column("title", justify="right")
+    table.add_column("name", no_wrap=True)
+    table.add_column("title", justify="right", no_wrap=True)
     table.add_column("parameters")
     table.add_column("description", overflow="fold")
     for q in runnable_queries(r):

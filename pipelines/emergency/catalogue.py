@@ -80,6 +80,16 @@ class Catalogue:
     macros: dict[str, tuple[tuple[str, ...], str]]
     constants: dict[str, list[str]]
     labels: dict[str, dict[str, str]]
+    base_sensitivity: dict[str, dict[str, str]]     # base -> column -> sensitivity, derived from the model
+
+    def clearance_of(self, sql: str, sort: tuple[str, ...] = ()) -> str:
+        """The clearance a query needs: the most sensitive base column it reads (filters) or sorts on."""
+        shape = lineage.query_shape(sql, set(self.bases))
+        columns = self.base_sensitivity[shape.base]
+        unknown = (shape.columns | set(sort)) - set(columns)
+        if unknown:
+            raise CatalogueError(f"reads columns its base does not have: {sorted(unknown)}")
+        return most_sensitive(columns[c] for c in shape.columns | set(sort))
 
     def ordered(self) -> list[Query]:
         return sorted(self.queries.values(), key=lambda q: (q.order, q.name))
@@ -186,7 +196,8 @@ def load_catalogue() -> Catalogue:
     sort_orders = {n: tuple(cols) for n, cols in raw["sort_orders"].items()}
     column_specs = raw["columns"]
 
-    queries = {}
+    catalogue = Catalogue(queries={}, bases=dict(raw["bases"]), macros=macros, constants=constants, labels=labels,
+                          base_sensitivity=base_sensitivity)
     for name, spec in raw["queries"].items():
         where = f"query {name}"
         base = spec["base"]
@@ -199,9 +210,6 @@ def load_catalogue() -> Catalogue:
             raise CatalogueError(f"{where}: {e}") from None
         if shape.base != base:
             raise CatalogueError(f"{where}: reads {shape.base}, declared base {base}")
-        unknown_cols = shape.columns - set(base_cols)
-        if unknown_cols:
-            raise CatalogueError(f"{where}: reads columns its base does not have: {sorted(unknown_cols)}")
 
         params = []
         for pname in spec.get("parameters", []):
@@ -238,11 +246,15 @@ def load_catalogue() -> Catalogue:
                                   format=_column_format(cname, cspec.get("format", "text"), labels),
                                   sensitivity=base_cols[cname]))
 
-        queries[name] = Query(
+        try:
+            clearance = catalogue.clearance_of(spec["sql"], sort)
+        except CatalogueError as e:
+            raise CatalogueError(f"{where}: {e}") from None
+        catalogue.queries[name] = Query(
             name=name, title_he=spec["title_he"], description=" ".join(spec["description"].split()),
             description_he=spec.get("description_he", ""), order=int(spec.get("order", 100)), base=base,
             parameters=tuple(params), require_one_of=groups, sort=sort, columns=tuple(columns), sql=spec["sql"],
-            clearance=most_sensitive(base_cols[c] for c in shape.columns | set(sort)),
+            clearance=clearance,
             bound=frozenset(bound),
         )
-    return Catalogue(queries=queries, bases=dict(raw["bases"]), macros=macros, constants=constants, labels=labels)
+    return catalogue

@@ -1,0 +1,79 @@
+"""The page in a real headless browser (Debian's chromium driven by Playwright): choose a query, fill its form,
+see the right-to-left table, download CSV and XLSX."""
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from pipelines.emergency.audit import AuditLog
+from pipelines.emergency.web import CallerSource
+from tests.emergency.helpers import MUNI, serving
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed at /usr/bin/chromium "
+                                                     "(apt-get install -y chromium; see notes/ci_needs.md)"),
+]
+
+
+def test_fill_the_form_see_the_table_and_download(fresh_home):
+    from playwright.sync_api import sync_playwright
+
+    with serving(fresh_home, CallerSource(role="emergency_manager", user="dana")) as base, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(accept_downloads=True)
+            page.goto(base + "/")
+            assert page.locator("html").get_attribute("dir") == "rtl"
+            assert page.locator("html").get_attribute("lang") == "he"
+
+            page.select_option("#q", "evacuation_assistance")
+            page.get_by_role("button", name="בחירה").click()
+            page.get_by_label("רחובות").fill("רח' ז'בוטינסקי")
+            page.get_by_label("עד מספר בית").fill("100")
+            page.get_by_role("button", name="הצג רשימה").click()
+
+            table = page.locator("#result")
+            table.wait_for()
+            assert page.locator("#row-count").inner_text() == "3"
+            headers = table.locator("thead th").all_inner_texts()
+            assert headers[:2] == ["רחוב", "מספר בית"]
+            key = headers.index("מזהה תושב")
+            shown = [row.locator("td").nth(key).inner_text() for row in table.locator("tbody tr").all()]
+            assert shown == ["E05", "E01", "E02"]
+            assert "(סמל 416)" in page.locator(".street-match").inner_text()
+            # right to left as laid out by the browser: the first column is drawn to the right of the second
+            assert table.evaluate("t => getComputedStyle(t).direction") == "rtl"
+            first, second = (table.locator("thead th").nth(i).bounding_box() for i in (0, 1))
+            assert first["x"] > second["x"]
+            # the form keeps what was typed
+            assert page.get_by_label("רחובות").input_value() == "רח' ז'בוטינסקי"
+
+            with page.expect_download() as csv_download:
+                page.get_by_role("button", name="הורדה כ-CSV").click()
+            data = Path(csv_download.value.path()).read_bytes()
+            assert csv_download.value.suggested_filename.endswith(".csv")
+            assert data.startswith(b"\xef\xbb\xbf")
+            rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+            assert rows[0] == headers
+            assert [r[key] for r in rows[1:]] == ["E05", "E01", "E02"]
+
+            with page.expect_download() as xlsx_download:
+                page.get_by_role("button", name="הורדה כ-Excel").click()
+            assert xlsx_download.value.suggested_filename.endswith(".xlsx")
+            ws = load_workbook(io.BytesIO(Path(xlsx_download.value.path()).read_bytes())).active
+            assert ws.sheet_view.rightToLeft
+            assert [ws.cell(row=r, column=key + 1).value for r in range(2, ws.max_row + 1)] == ["E05", "E01", "E02"]
+        finally:
+            browser.close()
+
+    runs = [(e.channel, e.query, e.row_count, e.exports) for e in reversed(AuditLog.of(MUNI, fresh_home).entries())]
+    assert runs == [("web", "evacuation_assistance", 3, None), ("web", "evacuation_assistance", 3, "csv"),
+                    ("web", "evacuation_assistance", 3, "xlsx")]
