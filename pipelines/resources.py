@@ -69,9 +69,59 @@ def ods_api_from_env() -> OdsApi:
                   resource_id=dg.EnvVar("TOSHAV_ODS_RESOURCE_ID"))
 
 
+class MuniForce(dg.ConfigurableResource):
+    """The MuniForce org (or the local stand-in): instance URL and credentials from MUNIFORCE_* env vars.
+
+    Either a session id (OAuth access token) or username + password + security token. Sync options that
+    an operator may tune per deployment sit here too; docs/muniforce.md explains them."""
+
+    instance_url: str = ""
+    session_id: str = ""
+    username: str = ""
+    password: str = ""
+    security_token: str = ""
+    domain: str = "login"
+    deletion_policy: str = "deactivate"
+    quota_share: float = 0.5
+    bulk_threshold: int = 2000
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.instance_url)
+
+    def client(self):
+        from connectors.muniforce.client import connect
+
+        if not self.configured:
+            raise RuntimeError("MuniForce is not configured: set MUNIFORCE_INSTANCE_URL and MUNIFORCE_SESSION_ID "
+                               "(or MUNIFORCE_USERNAME, MUNIFORCE_PASSWORD, MUNIFORCE_SECURITY_TOKEN)")
+        return connect(self.instance_url, session_id=self.session_id or None, username=self.username or None,
+                       password=self.password or None, security_token=self.security_token or None,
+                       domain=self.domain)
+
+    def options(self):
+        from connectors.muniforce.sync import SyncOptions
+
+        return SyncOptions(deletion_policy=self.deletion_policy, quota_share=self.quota_share,
+                           bulk_threshold=self.bulk_threshold)
+
+
+MUNIFORCE_ENV = {"instance_url": "MUNIFORCE_INSTANCE_URL", "session_id": "MUNIFORCE_SESSION_ID",
+                 "username": "MUNIFORCE_USERNAME", "password": "MUNIFORCE_PASSWORD",
+                 "security_token": "MUNIFORCE_SECURITY_TOKEN", "domain": "MUNIFORCE_DOMAIN",
+                 "deletion_policy": "MUNIFORCE_DELETION_POLICY"}
+
+
+def muniforce_from_env() -> MuniForce:
+    """Each setting present in the environment is passed as an EnvVar (resolved by Dagster at run time,
+    never shown in the UI); absent ones keep their defaults."""
+    return MuniForce(**{field: dg.EnvVar(env) for field, env in MUNIFORCE_ENV.items() if os.environ.get(env)})
+
+
 def default_resources() -> dict:
     return {
         "duckdb": MunicipalityDuckDB(home=dg.EnvVar("TOSHAV_HOME").get_value("") or ""),
         "inbox": Inbox(path=dg.EnvVar("TOSHAV_INBOX").get_value("") or ""),
         "ods_api": ods_api_from_env(),
+        "muniforce": muniforce_from_env(),
     }
