@@ -36,6 +36,13 @@ ENCRYPTION_SCHEMES = {"probabilistic": "ProbabilisticEncryption",
                       "deterministic": "CaseInsensitiveDeterministicEncryption"}
 
 
+FIELD_KEYS = {"type", "sql", "from", "label", "description", "standard", "required", "length", "precision", "scale",
+              "values", "restricted", "external_id", "unique", "case_sensitive", "encryption", "reference_to",
+              "relationship_name", "child_relationship"}
+OBJECT_KEYS = {"label", "plural_label", "custom", "source", "key", "where", "external_id", "record_type", "fields",
+               "name_field", "sharing_model", "description"}
+
+
 @dataclass(frozen=True)
 class SfField:
     name: str                 # API name as the sync writes it (IdNumber__pc for person-account fields)
@@ -158,8 +165,12 @@ def load_mapping() -> Mapping:
         if ospec["source"] not in model:
             raise ValueError(f"muniforce.yaml: {oname} reads unknown model table {ospec['source']!r}")
         table = model[ospec["source"]]
+        if set(ospec) - OBJECT_KEYS:
+            raise ValueError(f"muniforce.yaml: {oname} has unknown keys {sorted(set(ospec) - OBJECT_KEYS)}")
         fields = []
         for fname, fs in ospec["fields"].items():
+            if set(fs) - FIELD_KEYS:  # e.g. an unquoted comma in a flow mapping splits a description
+                raise ValueError(f"muniforce.yaml: {oname}.{fname} has unknown keys {sorted(set(fs) - FIELD_KEYS)}")
             if fs["type"] not in DESCRIBE_TYPES:
                 raise ValueError(f"muniforce.yaml: {oname}.{fname} has unknown type {fs['type']!r}")
             sources = tuple(fs.get("from", []))

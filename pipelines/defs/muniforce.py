@@ -1,0 +1,33 @@
+"""muniforce_sync: the resident file and emergency profiles of one municipality, sent to MuniForce.
+
+Thin over `connectors.muniforce.sync.sync_municipality`: only new or changed records are sent, every answer
+is recorded in the municipality's `muniforce_sync_state`, and the metadata is counts only.
+"""
+
+import dagster as dg
+
+from connectors.muniforce.sync import sync_municipality
+from pipelines.partitions import municipality_of, municipality_partitions
+from pipelines.resources import MuniForce, MunicipalityDuckDB
+
+
+@dg.asset(
+    partitions_def=municipality_partitions,
+    deps=[dg.AssetKey("resident_file"), dg.AssetKey("emergency_profile")],
+    group_name="muniforce",
+    kinds={"salesforce", "duckdb"},
+    description="Upserts new or changed residents (Person Accounts) and emergency profiles to MuniForce; "
+                "deactivates or deletes records that left the resident file (docs/muniforce.md).",
+)
+def muniforce_sync(context: dg.AssetExecutionContext, duckdb: MunicipalityDuckDB,
+                   muniforce: MuniForce) -> dg.MaterializeResult:
+    municipality = municipality_of(context)
+    sf = muniforce.client()
+    with duckdb.connect(municipality) as con:
+        report = sync_municipality(con, municipality, sf, muniforce.options())
+    if report.stopped:
+        context.log.warning(f"MuniForce sync stopped early: {report.stopped}")
+    if report.rejects:
+        context.log.warning(f"{report.totals.rejected} records rejected by MuniForce (codes in metadata; "
+                            "details in muniforce_sync_state)")
+    return dg.MaterializeResult(metadata=report.metadata())
