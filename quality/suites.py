@@ -1,0 +1,303 @@
+"""Expectation suites, one per asset: derived from schemas/ plus the hand-written ones in expectations.yaml.
+
+A suite is plain data (no Great Expectations, no Dagster): the table it reads, which of its columns may be shown
+as sample values (public sensitivity only), and its expectations. quality/measure.py turns an expectation into
+SQL, quality/gx_validation.py judges the measurement, quality/checks.py makes one Dagster check of each.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from schemas.model import load_model
+from schemas.sources import SOURCES, load_source
+
+EXPECTATIONS_FILE = Path(__file__).with_name("expectations.yaml")
+SEVERITIES = ("ERROR", "WARN")
+KINDS = ("not_null", "in_set", "format", "unique", "condition", "query", "min_rows", "columns", "schema",
+         "row_count_drift")
+# Columns the connectors add to raw_/stg_ tables: file bookkeeping, never personal.
+TECHNICAL_PUBLIC = ("delivery_id", "_file", "_file_hash", "_row")
+_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """One expectation = one Dagster asset check. `kind` says how it is measured (quality/measure.py)."""
+
+    asset: str
+    name: str
+    kind: str
+    severity: str
+    description: str
+    origin: str                                  # the file it comes from
+    column: str | None = None
+    values: tuple[str, ...] | None = None        # in_set
+    predicate: str | None = None                 # format: SQL true when well formed
+    violation: str | None = None                 # condition
+    where: str | None = None                     # condition: rows it applies to
+    sql: str | None = None                       # query (total, unexpected) / min_rows (count)
+    samples_sql: str | None = None               # query: public values to show
+    samples_from: str | None = None              # query: table.column the samples come from
+    columns: tuple[tuple[str, str | None], ...] = ()   # columns/schema: (column, type or None)
+    max_share: float = 0.0
+    max_drop: float | None = None                # row_count_drift
+    min_rows: int | None = None                  # min_rows
+    blocking: bool = False
+
+    @property
+    def threshold(self) -> str:
+        """The threshold in words, for metadata and the report."""
+        if self.kind == "row_count_drift":
+            return f"drop <= {self.max_drop:.0%} vs last accepted run"
+        if self.kind == "min_rows":
+            return f">= {self.min_rows} rows"
+        if self.kind in ("columns", "schema"):
+            return "no missing or mistyped column"
+        return "none" if self.max_share == 0 else f"<= {self.max_share:.2%} of rows"
+
+
+@dataclass(frozen=True)
+class Suite:
+    """The expectations of one asset over its table."""
+
+    asset: str
+    table: str
+    locator: str                                 # public column naming a row, for samples of failing rows
+    public: frozenset[str]                       # columns whose values may be shown
+    expectations: tuple[Expectation, ...] = field(default_factory=tuple)
+    scope: str | None = None                     # SQL filter: the rows the suite judges (raw: latest delivery)
+    source: str | None = None                    # raw_/stg_ suites: the source system
+
+    def __getitem__(self, name: str) -> Expectation:
+        for e in self.expectations:
+            if e.name == name:
+                return e
+        raise KeyError(f"suite {self.asset} has no expectation {name!r}")
+
+
+@lru_cache(maxsize=None)
+def config() -> dict:
+    with open(EXPECTATIONS_FILE, encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def _rule(layer: str, rule: str) -> dict:
+    """A derivation rule of expectations.yaml `derived`: {severity, max_share, max_drop}."""
+    spec = config()["derived"][layer][rule]
+    return {"severity": spec} if isinstance(spec, str) else dict(spec)
+
+
+def _per_asset(value, asset: str, default=None):
+    """`value` or, for a {default: .., <asset>: ..} mapping, the asset's entry."""
+    if isinstance(value, dict):
+        return value.get(asset, value.get("default", default))
+    return default if value is None else value
+
+
+def _render_format(name: str, column: str) -> str:
+    try:
+        return config()["formats"][name].replace("{column}", f'"{column}"')
+    except KeyError:
+        raise KeyError(f"resident_model.yaml names format {name!r}, which quality/expectations.yaml does not define") from None
+
+
+# --- derived from schemas/resident_model.yaml ---------------------------------------------------------------------
+
+def model_expectations(asset: str, model_table: str) -> list[Expectation]:
+    t = load_model()[model_table]
+    origin = "schemas/resident_model.yaml"
+    out: list[Expectation] = []
+    rule = lambda r: _rule("model", r)  # noqa: E731
+    out.append(Expectation(asset, "schema", "schema", rule("types")["severity"], origin=origin,
+                           columns=tuple((f.name, f.type) for f in t.fields),
+                           description=f"{model_table} has every column of the model with its declared type."))
+    for f in t.fields:
+        if f.required:
+            out.append(Expectation(asset, f"{f.name}_not_null", "not_null", rule("required")["severity"], origin=origin,
+                                   column=f.name, description=f"{f.name} is required."))
+        if f.unique or f.name == t.key:
+            out.append(Expectation(asset, f"{f.name}_unique", "unique", rule("unique")["severity"], origin=origin,
+                                   column=f.name, description=f"{f.name} is unique in {model_table}."))
+        if f.values:
+            out.append(Expectation(asset, f"{f.name}_in_set", "in_set", rule("values")["severity"], origin=origin,
+                                   column=f.name, values=f.values,
+                                   description=f"{f.name} is one of: {', '.join(f.values)}."))
+        if f.format:
+            out.append(Expectation(asset, f"{f.name}_{f.format}", "format", rule("format")["severity"], origin=origin,
+                                   column=f.name, predicate=_render_format(f.format, f.name),
+                                   description=f"{f.name} is a well-formed {f.format} value."))
+    drift = rule("row_count_drift")
+    out.append(Expectation(asset, "row_count_drift", "row_count_drift", drift["severity"], origin=origin,
+                           max_drop=float(drift["max_drop"]),
+                           description=f"{model_table} did not shrink by more than {drift['max_drop']:.0%} "
+                                       "since the last accepted run of this municipality."))
+    return out
+
+
+def model_public(model_table: str) -> frozenset[str]:
+    return frozenset(f.name for f in load_model()[model_table].fields if not f.is_private)
+
+
+# --- derived from schemas/sources/<source>.yaml ---------------------------------------------------------------------
+
+def raw_expectations(source: str) -> list[Expectation]:
+    m = load_source(source)
+    asset, origin = f"raw_{source}", f"schemas/sources/{source}.yaml"
+    out = [Expectation(asset, "columns", "columns", _rule("raw", "columns")["severity"], origin=origin,
+                       columns=tuple((c, None) for c in (*TECHNICAL_PUBLIC, *m.fields)),
+                       description=f"raw_{source} has a column for every field of the {source} mapping.")]
+    present = _rule("raw", "required_present")
+    for c in m.columns:
+        if c.required:
+            out.append(Expectation(asset, f"{c.field}_present", "not_null", present["severity"], origin=origin,
+                                   column=c.field, max_share=float(present.get("max_share", 0)),
+                                   description=f"{c.field} is required by the mapping; rows without it are quarantined."))
+    drift = _rule("raw", "row_count_drift")
+    out.append(Expectation(asset, "row_count_drift", "row_count_drift", drift["severity"], origin=origin,
+                           max_drop=float(drift["max_drop"]),
+                           description=f"The latest {source} delivery is not more than {drift['max_drop']:.0%} "
+                                       "smaller than the last accepted one."))
+    return out
+
+
+def staged_columns(source: str) -> dict[str, tuple[str, str | None]]:
+    """{staged column: (sensitivity, expected type or None)} for the columns the mapping's parsers produce.
+    Derived outputs (`<field>_raw`, `_match`, `_valid`, `_kind`) carry their field's sensitivity; `id_type` is public
+    as in the model."""
+    types = config()["staging_types"]
+    cols: dict[str, tuple[str, str | None]] = {c: ("public", None) for c in TECHNICAL_PUBLIC if c != "_file_hash"}
+    for c in load_source(source).columns:
+        cols[c.field] = (c.sensitivity, types.get(c.parser))
+        if c.parser == "israeli_id":
+            cols[f"{c.field}_valid"] = (c.sensitivity, "BOOLEAN")
+            cols["id_type"] = ("public", "VARCHAR")
+    return cols
+
+
+def stg_expectations(source: str) -> list[Expectation]:
+    m = load_source(source)
+    asset, origin = f"stg_{source}", f"schemas/sources/{source}.yaml"
+    typed = tuple((c, t) for c, (_, t) in staged_columns(source).items() if t is not None)
+    out = [Expectation(asset, "schema", "schema", _rule("staging", "types")["severity"], origin=origin, columns=typed,
+                       description=f"stg_{source} has the columns its parsers produce, with their types.")]
+    for c in m.columns:
+        if c.required:
+            out.append(Expectation(asset, f"{c.field}_not_null", "not_null", _rule("staging", "required")["severity"],
+                                   origin=origin, column=c.field,
+                                   description=f"{c.field} is required: staging quarantines rows without it."))
+        if c.values:
+            out.append(Expectation(asset, f"{c.field}_in_set", "in_set", _rule("staging", "values")["severity"],
+                                   origin=origin, column=c.field, values=c.values,
+                                   description=f"{c.field} is one of: {', '.join(c.values)}."))
+        if c.parser == "phone":
+            out.append(Expectation(asset, f"{c.field}_e164", "format", _rule("staging", "phone_e164")["severity"],
+                                   origin=origin, column=c.field, predicate=_render_format("e164", c.field),
+                                   description=f"{c.field} is stored in E.164 (+972...)."))
+    drift = _rule("staging", "row_count_drift")
+    out.append(Expectation(asset, "row_count_drift", "row_count_drift", drift["severity"], origin=origin,
+                           max_drop=float(drift["max_drop"]),
+                           description=f"stg_{source} did not shrink by more than {drift['max_drop']:.0%} "
+                                       "since the last accepted run."))
+    return out
+
+
+# --- hand-written (expectations.yaml) -----------------------------------------------------------------------------------
+
+def handwritten_expectations(asset: str) -> list[Expectation]:
+    out = []
+    for spec in config().get("expectations", []):
+        if asset not in spec["assets"]:
+            continue
+        kind = spec.get("kind", "condition")
+        min_rows = _per_asset(spec.get("min_rows"), asset)
+        max_drop = _per_asset(spec.get("max_drop"), asset)
+        out.append(Expectation(
+            asset, spec["name"], kind, _per_asset(spec["severity"], asset), description=" ".join(spec["description"].split()),
+            origin="quality/expectations.yaml", violation=spec.get("violation"), where=spec.get("where"),
+            sql=spec.get("sql"), samples_sql=spec.get("samples"), samples_from=spec.get("samples_from"),
+            column=spec.get("column"), max_share=float(_per_asset(spec.get("max_share"), asset, 0.0)),
+            min_rows=None if min_rows is None else int(min_rows),
+            max_drop=None if max_drop is None else float(max_drop)))
+    return out
+
+
+# --- the suites ---------------------------------------------------------------------------------------------------------
+
+def _gate(e: Expectation) -> Expectation:
+    blocking = e.severity == "ERROR" and e.asset in config().get("gate", [])
+    return Expectation(**{**e.__dict__, "blocking": blocking})
+
+
+def _validate(suite: Suite) -> Suite:
+    """Fail at load time, not in a run: names Dagster accepts, known kinds and severities, public locators."""
+    seen = set()
+    for e in suite.expectations:
+        if not _NAME.match(e.name) or e.name in seen:
+            raise ValueError(f"suite {suite.asset}: check name {e.name!r} is not a unique identifier")
+        seen.add(e.name)
+        if e.kind not in KINDS:
+            raise ValueError(f"suite {suite.asset}: {e.name} has unknown kind {e.kind!r}")
+        if e.severity not in SEVERITIES:
+            raise ValueError(f"suite {suite.asset}: {e.name} has severity {e.severity!r}, not one of {SEVERITIES}")
+        if e.kind == "condition" and not e.violation:
+            raise ValueError(f"suite {suite.asset}: condition {e.name} needs `violation`")
+        if e.kind == "query" and not e.sql:
+            raise ValueError(f"suite {suite.asset}: query {e.name} needs `sql`")
+        if e.samples_sql and not e.samples_from:
+            raise ValueError(f"suite {suite.asset}: {e.name} shows samples but does not say where they come from")
+        if e.samples_from and e.samples_from not in public_columns():
+            raise ValueError(f"suite {suite.asset}: {e.name} samples {e.samples_from}, which is not a public column")
+    if suite.locator not in suite.public:
+        raise ValueError(f"suite {suite.asset}: locator {suite.locator!r} is not a public column")
+    return suite
+
+
+@lru_cache(maxsize=None)
+def public_columns() -> frozenset[str]:
+    """`table.column` of every column known to be public, across suites and the connectors' bookkeeping tables."""
+    cols = {f"quarantine.{c}" for c in ("source", "delivery_id", "file", "row", "fields", "reasons", "quarantined_at")}
+    cols |= {f"deliveries.{c}" for c in ("delivery_id", "source", "file", "status", "problem", "rows", "malformed")}
+    for name, t in load_model().items():
+        cols |= {f"{name}.{c}" for c in model_public(name)}
+    return frozenset(cols)
+
+
+def _configured_suite(asset: str, spec: dict) -> Suite:
+    if "model" in spec:
+        model_table = spec["model"]
+        expectations = model_expectations(asset, model_table)
+        table, public = model_table, model_public(model_table)
+        locator = spec.get("locator", load_model()[model_table].key)
+    else:
+        expectations, table, public, locator = [], spec["table"], frozenset(spec.get("public", [])), spec["locator"]
+    expectations += handwritten_expectations(asset)
+    return Suite(asset, table, locator, public, tuple(_gate(e) for e in expectations))
+
+
+@lru_cache(maxsize=None)
+def suites() -> dict[str, Suite]:
+    """Every asset's suite, by asset name."""
+    out: dict[str, Suite] = {}
+    for source in SOURCES:
+        staged = staged_columns(source)
+        public = frozenset(c for c, (s, _) in staged.items() if s == "public")
+        raw_public = frozenset(c for c in public if c in (*TECHNICAL_PUBLIC, *load_source(source).fields))
+        out[f"raw_{source}"] = Suite(f"raw_{source}", f"raw_{source}", "_row", raw_public,
+                                     tuple(_gate(e) for e in raw_expectations(source) + handwritten_expectations(f"raw_{source}")),
+                                     scope="delivery_id = $delivery", source=source)
+        out[f"stg_{source}"] = Suite(f"stg_{source}", f"stg_{source}", "_row", public,
+                                     tuple(_gate(e) for e in stg_expectations(source) + handwritten_expectations(f"stg_{source}")),
+                                     source=source)
+    for asset, spec in config()["assets"].items():
+        out[asset] = _configured_suite(asset, spec)
+    return {a: _validate(s) for a, s in out.items()}
+
+
+def suite(asset: str) -> Suite:
+    return suites()[asset]
