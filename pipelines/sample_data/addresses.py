@@ -121,7 +121,7 @@ def build_homes(rng: np.random.Generator, streets: Streets, households: int) -> 
     multi_entrance = (apartments >= 12) & (rng.random(n_buildings) < 0.15)
 
     # Streets and house numbers: each street has a length (its highest number); its buildings get distinct
-    # numbers spread along it, and about 5% share the previous building's number with a letter (12, 12א, 12ב).
+    # numbers spread along it, and about 5% share the previous building's number with a letter (12, 12א, 12ב);
     street = np.sort(rng.choice(n_streets, n_buildings, p=weight / weight.sum()))
     start = _group_starts(street)
     rank = np.arange(n_buildings) - start
@@ -136,7 +136,10 @@ def build_homes(rng: np.random.Generator, streets: Streets, households: int) -> 
     number = np.where(lettered, 0, number)
     number = np.maximum.accumulate(np.where(lettered, 0, number + offset)) - offset   # lettered: previous number
     number_start = _group_starts(number + offset)
-    suffix = np.minimum(np.arange(n_buildings) - number_start, len(_HEBREW_SUFFIXES) - 1)
+    # and some buildings carry a letter of their own (a lone 7א)
+    lone_letter = (rng.random(n_buildings) < 0.03) & (rank == 0)
+    suffix = np.arange(n_buildings) - number_start + lone_letter[number_start]
+    suffix = np.minimum(suffix, len(_HEBREW_SUFFIXES) - 1)
     house_number = pc.binary_join_element_wise(
         pa.array(number).cast(pa.string()), pa.array(_HEBREW_SUFFIXES[suffix]), ""
     )

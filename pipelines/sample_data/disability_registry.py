@@ -34,7 +34,7 @@ CONSENT_SHARE = 0.9
 INFORMATION_SOURCES = ("פנייה עצמית", "רווחה", "ביטוח לאומי", "משרד הבריאות")
 RELATIONS = {True: ("בן", "אח", "שכן", "בן זוג"), False: ("בת", "אחות", "שכנה", "בת זוג")}
 DATE_FORMAT = "dd/mm/yyyy"
-IMPOSSIBLE_DAYS = ((31, 2), (30, 2), (29, 2), (31, 4), (31, 6), (31, 9), (31, 11))   # (day, month) that do not exist
+IMPOSSIBLE_DAYS = ((31, 2), (30, 2), (31, 4), (31, 6), (31, 9), (31, 11))   # (day, month) that do not exist
 
 
 def _labels(bits: np.ndarray, codes: tuple[str, ...], kind: str) -> list[str]:

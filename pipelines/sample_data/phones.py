@@ -1,17 +1,19 @@
 """Phone numbers: E.164 truth values and the ways people write them.
 
 Mobile numbers are 05X-XXXXXXX (prefixes of the real operators), landlines 0A-XXXXXXX with the area code of the
-municipality's district.
+municipality's district; both only in ranges that are allocated, as staging checks them.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-MOBILE_PREFIXES = np.array([50, 52, 53, 54, 55, 58])
-MOBILE_SHARES = np.array([0.30, 0.27, 0.12, 0.22, 0.02, 0.07])
+MOBILE_PREFIXES = np.array([50, 52, 53, 54, 58])
+MOBILE_SHARES = np.array([0.31, 0.28, 0.12, 0.22, 0.07])
 # Landline area code by CBS district (napa), as `connectors.reference.load_localities` names them; districts not
 # listed (Tel Aviv, Ramat Gan, Holon, Petah Tikva) dial 03.
 AREA_CODE_BY_DISTRICT = {
@@ -32,13 +34,38 @@ def area_code(municipality: int) -> int:
     return AREA_CODE_BY_DISTRICT.get(locality["district"], 3) if locality else 3
 
 
+def _allocated(national: np.ndarray, kind: str) -> np.ndarray:
+    """Whether each national number lies in a range allocated for `kind` (phonenumbers' IL metadata, the same
+    patterns staging validates with), checked column-wise with RE2."""
+    from pipelines.normalize.phones import kind_patterns
+
+    pattern = "^(?:" + kind_patterns()[kind] + ")$"
+    return pc.match_substring_regex(pa.array(national).cast(pa.string()), pattern).to_numpy(zero_copy_only=False)
+
+
+@lru_cache(maxsize=1)
+def _mobile_blocks() -> np.ndarray:
+    """The 4-digit blocks (`5XYZ`) of the operators' prefixes in which numbers are allocated.
+
+    For these prefixes phonenumbers' pattern only constrains the first digits and the length, so testing a few
+    numbers per block classifies it; checking each of a million numbers with the full pattern costs seconds."""
+    blocks = np.arange(5000, 6000, dtype=np.int64)
+    ok = np.isin(blocks // 100, MOBILE_PREFIXES)
+    for tail in (0, 12345, 54321, 99999):
+        ok &= _allocated(blocks * 100_000 + tail, "mobile")
+    return blocks[ok]
+
+
 def draw_mobiles(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Distinct mobile national numbers (9 digits, `5XXXXXXXX`) as int64."""
+    """Distinct, allocated mobile national numbers (9 digits, `5XXXXXXXX`) as int64."""
+    blocks = _mobile_blocks()
+    operator_of_block = np.searchsorted(MOBILE_PREFIXES, blocks // 100)
+    block_p = (MOBILE_SHARES / np.bincount(operator_of_block, minlength=len(MOBILE_PREFIXES)))[operator_of_block]
     out = np.zeros(n, dtype=np.int64)
     todo = np.arange(n)
     while len(todo):
-        prefix = rng.choice(MOBILE_PREFIXES, len(todo), p=MOBILE_SHARES)
-        out[todo] = prefix.astype(np.int64) * 10_000_000 + rng.integers(2_000_000, 9_999_999, len(todo))
+        block = rng.choice(blocks, len(todo), p=block_p / block_p.sum())
+        out[todo] = block * 100_000 + rng.integers(0, 100_000, len(todo))
         _, first = np.unique(out, return_index=True)
         keep = np.zeros(n, dtype=bool)
         keep[first] = True
@@ -47,8 +74,13 @@ def draw_mobiles(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def draw_landlines(rng: np.random.Generator, n: int, area: int) -> np.ndarray:
-    """Landline national numbers (8 digits, `AXXXXXXX`) as int64; duplicates are rare and harmless."""
-    return area * 10_000_000 + rng.integers(5_000_000, 9_999_999, n).astype(np.int64)
+    """Allocated landline national numbers (8 digits, `AXXXXXXX`) as int64; duplicates are rare and harmless."""
+    out = np.zeros(n, dtype=np.int64)
+    todo = np.arange(n)
+    while len(todo):
+        out[todo] = area * 10_000_000 + rng.integers(2_000_000, 10_000_000, len(todo))
+        todo = todo[~_allocated(out[todo], "landline")]
+    return out
 
 
 def e164(national: pa.Array) -> pa.Array:

@@ -209,7 +209,9 @@ def build_population(municipality: int, residents: int, seed: int, dirt: Dirt, a
     death[dead] = np.maximum(as_of_day - days_before[dead].astype("timedelta64[D]"), birth[dead] + 1)
     marital = h.marital.copy()
     # A surviving spouse is widowed.
-    spouse_of = np.where(h.role == hh.HEAD, h.start[h.household] + 1, np.where(h.role == hh.SPOUSE, h.start[h.household], -1))
+    second = np.minimum(h.start[h.household] + 1, n - 1)
+    head_has_spouse = (h.role == hh.HEAD) & (h.role[second] == hh.SPOUSE) & (h.household[second] == h.household)
+    spouse_of = np.where(head_has_spouse, second, np.where(h.role == hh.SPOUSE, h.start[h.household], -1))
     married = (marital == hh.MARRIED) & (spouse_of >= 0)
     widowed = married & (status[np.maximum(spouse_of, 0)] == DECEASED) & (status != DECEASED)
     marital[widowed] = hh.WIDOWED
