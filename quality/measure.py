@@ -18,6 +18,7 @@ import duckdb
 from connectors.delivery import latest_delivery
 from pipelines.normalize import install_macros
 from quality import results
+from quality.payload import build_payload
 from quality.suites import Expectation, Suite
 
 SAMPLE_SIZE = 5
@@ -89,8 +90,9 @@ def _aggregates(e: Expectation) -> tuple[str, str]:
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
-    rows = con.execute("SELECT column_name, data_type FROM information_schema.columns "
-                       "WHERE table_name = ? AND table_schema = 'main' ORDER BY ordinal_position", [table]).fetchall()
+    """{column: type} of a table of the database (or a temp table of this connection); {} if there is none."""
+    rows = con.execute("SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? AND schema_name = 'main' "
+                       "ORDER BY database_name = 'temp' DESC, column_index", [table]).fetchall()
     return {name: dtype.upper() for name, dtype in rows}
 
 
@@ -164,6 +166,12 @@ def measure_suite(con: duckdb.DuckDBPyConnection, suite: Suite, municipality: in
     install_macros(con)
     delivery = latest_delivery(con, suite.source) if suite.source and _has_table(con, "deliveries") else None
     out: dict[str, Measurement] = {}
+    if suite.payload_object:
+        try:
+            build_payload(con, suite, municipality)
+        except duckdb.Error as exc:
+            return {e.name: Measurement(e.name, error=f"the {suite.payload_object} payload could not be built "
+                                                      f"({type(exc).__name__})") for e in suite.expectations}
     columns = table_columns(con, suite.table)
     if not columns:
         return {e.name: Measurement(e.name, error=f"table {suite.table} does not exist") for e in suite.expectations}
@@ -200,7 +208,7 @@ def measure_suite(con: duckdb.DuckDBPyConnection, suite: Suite, municipality: in
             except duckdb.Error as exc:
                 out[e.name] = Measurement(e.name, error=f"could not evaluate ({type(exc).__name__})")
         elif e.kind == "row_count_drift":
-            baseline = results.baseline_count(con, suite.asset, run_id)
+            baseline = results.baseline_count(con, suite.name, run_id)
             m = Measurement(e.name, elements=rows, observed=1.0)
             if baseline is None:
                 m.note = "no accepted earlier run: this run's count becomes the baseline"

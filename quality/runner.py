@@ -46,6 +46,6 @@ def run_suite(con: duckdb.DuckDBPyConnection, suite: Suite, municipality: int, r
     outcomes = [Outcome(e, measurements[e.name], verdicts[e.name]) for e in suite.expectations]
     for o in outcomes:
         if o.expectation.kind == "row_count_drift" and o.measurement.elements is not None:
-            results.record_count(con, suite.asset, run_id, o.measurement.elements, accepted=o.passed)
-    results.write_results(con, municipality, run_id, suite.asset, outcomes)
+            results.record_count(con, suite.name, run_id, o.measurement.elements, accepted=o.passed)
+    results.write_results(con, municipality, run_id, suite, outcomes)
     return outcomes

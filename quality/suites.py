@@ -64,7 +64,8 @@ class Expectation:
 
 @dataclass(frozen=True)
 class Suite:
-    """The expectations of one asset over its table."""
+    """Expectations over one table, reported as checks of one asset. An asset usually has one suite (named after
+    it); resident_file and emergency_profile also carry the suite of the sync payload built from them."""
 
     asset: str
     table: str
@@ -73,6 +74,12 @@ class Suite:
     expectations: tuple[Expectation, ...] = field(default_factory=tuple)
     scope: str | None = None                     # SQL filter: the rows the suite judges (raw: latest delivery)
     source: str | None = None                    # raw_/stg_ suites: the source system
+    name: str = ""                               # defaults to the asset
+    payload_object: str | None = None            # payload suites: the MuniForce object (table built before measuring)
+
+    def __post_init__(self):
+        if not self.name:
+            object.__setattr__(self, "name", self.asset)
 
     def __getitem__(self, name: str) -> Expectation:
         for e in self.expectations:
@@ -239,22 +246,22 @@ def _validate(suite: Suite) -> Suite:
     seen = set()
     for e in suite.expectations:
         if not _NAME.match(e.name) or e.name in seen:
-            raise ValueError(f"suite {suite.asset}: check name {e.name!r} is not a unique identifier")
+            raise ValueError(f"suite {suite.name}: check name {e.name!r} is not a unique identifier")
         seen.add(e.name)
         if e.kind not in KINDS:
-            raise ValueError(f"suite {suite.asset}: {e.name} has unknown kind {e.kind!r}")
+            raise ValueError(f"suite {suite.name}: {e.name} has unknown kind {e.kind!r}")
         if e.severity not in SEVERITIES:
-            raise ValueError(f"suite {suite.asset}: {e.name} has severity {e.severity!r}, not one of {SEVERITIES}")
+            raise ValueError(f"suite {suite.name}: {e.name} has severity {e.severity!r}, not one of {SEVERITIES}")
         if e.kind == "condition" and not e.violation:
-            raise ValueError(f"suite {suite.asset}: condition {e.name} needs `violation`")
+            raise ValueError(f"suite {suite.name}: condition {e.name} needs `violation`")
         if e.kind == "query" and not e.sql:
-            raise ValueError(f"suite {suite.asset}: query {e.name} needs `sql`")
+            raise ValueError(f"suite {suite.name}: query {e.name} needs `sql`")
         if e.samples_sql and not e.samples_from:
-            raise ValueError(f"suite {suite.asset}: {e.name} shows samples but does not say where they come from")
+            raise ValueError(f"suite {suite.name}: {e.name} shows samples but does not say where they come from")
         if e.samples_from and e.samples_from not in public_columns():
-            raise ValueError(f"suite {suite.asset}: {e.name} samples {e.samples_from}, which is not a public column")
+            raise ValueError(f"suite {suite.name}: {e.name} samples {e.samples_from}, which is not a public column")
     if suite.locator not in suite.public:
-        raise ValueError(f"suite {suite.asset}: locator {suite.locator!r} is not a public column")
+        raise ValueError(f"suite {suite.name}: locator {suite.locator!r} is not a public column")
     return suite
 
 
@@ -263,8 +270,11 @@ def public_columns() -> frozenset[str]:
     """`table.column` of every column known to be public, across suites and the connectors' bookkeeping tables."""
     cols = {f"quarantine.{c}" for c in ("source", "delivery_id", "file", "row", "fields", "reasons", "quarantined_at")}
     cols |= {f"deliveries.{c}" for c in ("delivery_id", "source", "file", "status", "problem", "rows", "malformed")}
-    for name, t in load_model().items():
+    for name in load_model():
         cols |= {f"{name}.{c}" for c in model_public(name)}
+    for spec in config()["assets"].values():
+        if "table" in spec:
+            cols |= {f"{spec['table']}.{c}" for c in spec.get("public", [])}
     return frozenset(cols)
 
 
@@ -282,7 +292,9 @@ def _configured_suite(asset: str, spec: dict) -> Suite:
 
 @lru_cache(maxsize=None)
 def suites() -> dict[str, Suite]:
-    """Every asset's suite, by asset name."""
+    """Every suite, by suite name (an asset's own suite is named after the asset)."""
+    from quality.payload import payload_suites
+
     out: dict[str, Suite] = {}
     for source in SOURCES:
         staged = staged_columns(source)
@@ -296,8 +308,23 @@ def suites() -> dict[str, Suite]:
                                      source=source)
     for asset, spec in config()["assets"].items():
         out[asset] = _configured_suite(asset, spec)
-    return {a: _validate(s) for a, s in out.items()}
+    for s in payload_suites():
+        out[s.name] = Suite(**{**s.__dict__, "expectations": tuple(_gate(e) for e in s.expectations)})
+    validated = {name: _validate(s) for name, s in out.items()}
+    for asset, group in suites_of(validated).items():
+        names = [e.name for s in group for e in s.expectations]
+        if len(names) != len(set(names)):
+            raise ValueError(f"asset {asset}: two suites define a check of the same name")
+    return validated
 
 
-def suite(asset: str) -> Suite:
-    return suites()[asset]
+def suites_of(all_suites: dict[str, Suite]) -> dict[str, list[Suite]]:
+    """{asset: [its suites]}: one Dagster multi-asset check per asset runs them all."""
+    out: dict[str, list[Suite]] = {}
+    for s in all_suites.values():
+        out.setdefault(s.asset, []).append(s)
+    return out
+
+
+def suite(name: str) -> Suite:
+    return suites()[name]

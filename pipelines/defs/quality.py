@@ -3,7 +3,6 @@
 The suites are data (quality/expectations.yaml + what quality/suites.py derives from schemas/); see docs/quality.md.
 """
 
-from quality.checks import suite_checks
-from quality.suites import suites
+from quality.checks import all_asset_checks
 
-quality_checks = [suite_checks(s) for s in suites().values()]
+quality_checks = all_asset_checks()

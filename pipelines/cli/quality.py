@@ -1,0 +1,85 @@
+"""`toshav quality`: the latest quality results of one municipality, its quarantine, and an HTML page per run."""
+
+from pathlib import Path
+
+import typer
+
+from pipelines.cli import app
+
+
+@app.command()
+def quality(
+    municipality: int = typer.Option(..., "--municipality", "-m", help="CBS locality code, e.g. 6600 (Holon)"),
+    home: Path = typer.Option(None, help="Data directory (default $TOSHAV_HOME or ./toshav-data)"),
+    out: Path = typer.Option(None, help="Folder for the HTML page (default <home>/municipalities/<code>/quality)"),
+    accept_row_counts: bool = typer.Option(
+        False, "--accept-row-counts",
+        help="Accept the latest row counts as the new baseline of the drift checks (after checking a drop is real)"),
+) -> None:
+    """Print the suites and failing checks of the latest run and the quarantine per reason; write the HTML page.
+
+    Exits 1 when an ERROR check failed in the latest results (2 when the municipality has no database)."""
+    import duckdb
+    from rich.console import Console
+    from rich.table import Table
+
+    from pipelines.settings import municipality_db_path
+    from quality.report import build_report, share, write_html
+    from quality.results import accept_latest_counts
+
+    console = Console()
+    path = municipality_db_path(municipality, home.resolve() if home else None)
+    if not path.exists():
+        console.print(f"[red]no database for municipality {municipality}[/red] at {path} (run `toshav run` first)")
+        raise typer.Exit(code=2)
+    con = duckdb.connect(str(path), read_only=not accept_row_counts)
+    try:
+        if accept_row_counts:
+            for suite, rows, was in accept_latest_counts(con):
+                if not was:
+                    console.print(f"accepted {rows:,} rows as the baseline of {suite}")
+        report = build_report(con, municipality)
+    finally:
+        con.close()
+
+    if not report.results:
+        console.print(f"no quality results yet for municipality {municipality}: run the pipeline first")
+    suites = Table(title=f"Quality — municipality {municipality}, latest run {(report.run_id or '-')[:8]}")
+    suites.add_column("suite (asset)", no_wrap=True)
+    for col in ("checks", "passed", "ERROR", "WARN", "blocking"):
+        suites.add_column(col, justify="right")
+    for s in report.suites:
+        suites.add_row(s.suite if s.suite == s.asset else f"{s.suite} ({s.asset})", str(s.checks), str(s.passed),
+                       f"[red]{s.failed_error}[/red]" if s.failed_error else "0",
+                       f"[yellow]{s.failed_warn}[/yellow]" if s.failed_warn else "0",
+                       f"[bold red]{s.blocking_failed}[/bold red]" if s.blocking_failed else "0")
+    if report.results:
+        console.print(suites)
+        console.print("ERROR / WARN: failed checks of that severity; blocking: failed ERROR checks that stop the sync")
+
+    if report.failures:
+        fails = Table(title="Failing checks")
+        for col in ("asset", "check", "severity", "violating", "threshold", "samples (public only)"):
+            fails.add_column(col)
+        for r in report.failures:
+            sev = f"[red]{r['severity']}[/red]" if r["severity"] == "ERROR" else f"[yellow]{r['severity']}[/yellow]"
+            fails.add_row(r["asset"], r["check_name"], sev + (" blocking" if r["blocking"] else ""), share(r) or (r["note"] or ""),
+                          r["threshold"], ", ".join(map(str, r["samples"][:5])))
+        console.print(fails)
+    elif report.results:
+        console.print("[green]every check passed[/green]")
+
+    if report.quarantine:
+        q = Table(title="Quarantine — latest delivery of each source (rows per reason)")
+        for col, just in (("source", "left"), ("reason", "left"), ("rows", "right")):
+            q.add_column(col, justify=just)
+        for row in report.quarantine:
+            q.add_row(row["source"], row["reason"], f"{row['rows']:,}")
+        console.print(q)
+    else:
+        console.print("quarantine: nothing quarantined in the latest deliveries")
+
+    page = write_html(report, out or path.parent / "quality")
+    console.print(f"HTML report: {page}")
+    if any(r["severity"] == "ERROR" for r in report.failures):
+        raise typer.Exit(code=1)
