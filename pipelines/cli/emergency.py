@@ -26,7 +26,7 @@ def _show_result(result, rtl: bool) -> None:
     for c in columns:
         table.add_column(c.title_he, justify="right" if rtl else "left", overflow="fold")
     for row in result.rows:
-        table.add_row(*(str(row[i]) for i in index))
+        table.add_row(*("" if row[i] is None else str(row[i]) for i in index))
     console.print(table, justify="right" if rtl else "left")
 
 

@@ -99,14 +99,20 @@ class Catalogue:
         return [f"CREATE OR REPLACE TEMP MACRO {name}({', '.join(args)}) AS {body}"
                 for name, (args, body) in self.macros.items()]
 
-    def sql_for(self, query: Query, columns: list[Column]) -> str:
-        """The statement that answers `query` with only `columns`, sorted for the field teams.
+    def statement_for(self, query: Query, columns: list[Column]) -> tuple[str, dict[str, Any]]:
+        """The statement that answers `query` with only `columns`, shown for people and sorted for field teams,
+        and the display values it binds (labels). Columns a role may not see are not even selected."""
+        from pipelines.emergency.cells import display_parameters, display_sql
 
-        Columns a role may not see are not even selected, so they never leave the database."""
-        select = ", ".join(f'q."{c.name}"' for c in columns)
+        select, label_maps = [], set()
+        for c in columns:
+            expr, maps = display_sql(c, f'q."{c.name}"')
+            select.append(f'{expr} AS "{c.name}"')
+            label_maps |= maps
         order = ", ".join(f'q."{s}"' for s in query.sort)
-        return (f"WITH {query.base} AS (\n{self.bases[query.base]}\n),\nq AS (\n{query.sql}\n)\n"
-                f"SELECT {select} FROM q ORDER BY {order}")
+        sql = (f"WITH {query.base} AS (\n{self.bases[query.base]}\n),\nq AS (\n{query.sql}\n)\n"
+               f"SELECT {', '.join(select)} FROM q ORDER BY {order}")
+        return sql, display_parameters(label_maps, self.labels)
 
 
 def needs_labels() -> dict[str, dict[str, str]]:

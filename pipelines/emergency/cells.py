@@ -1,64 +1,50 @@
 """How a value is shown to a field team: Hebrew labels for codes, phone numbers as dialled in Israel, כן / לא.
 
-The same shown values go to the terminal table, the web page, CSV and XLSX, so a list reads the same wherever
-it is opened. Numbers stay numbers (a floor of -1 is a basement, not a formula).
+The shown value is computed in the query itself (a city-wide list has tens of thousands of rows, too many to
+format cell by cell in Python within the one-second budget), so the terminal, the web page, CSV and XLSX all
+receive the same ready values. Labels are bound as parameters like everything else. Text columns come back as ''
+when empty; numbers stay numbers, or None when unknown (a floor of -1 is a basement, not a formula).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any, Callable
-
-import phonenumbers
+from typing import Any
 
 from pipelines.emergency.catalogue import Column
 
 YES, NO = "כן", "לא"
+TIMESTAMP_FORMAT = "%d/%m/%Y %H:%M"
 
 
-def phone_for_dialling(value: str) -> str:
-    """`+972501234567` -> `050-123-4567`; anything that does not parse is shown as stored."""
-    try:
-        number = phonenumbers.parse(value, "IL")
-    except phonenumbers.NumberParseException:
-        return value
-    if number.country_code != 972:
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, dt.datetime):
-        return value.strftime("%d/%m/%Y %H:%M")
-    if isinstance(value, dt.date):
-        return value.strftime("%d/%m/%Y")
-    if isinstance(value, (list, tuple)):
-        return ", ".join(_text(v) for v in value)
-    return str(value)
-
-
-def formatter(column: Column, labels: dict[str, dict[str, str]]) -> Callable[[Any], Any]:
-    """A function from a stored value to the shown value ('' for NULL) for one output column."""
+def display_sql(column: Column, ref: str) -> tuple[str, set[str]]:
+    """The SQL expression that shows column `column` (read as `ref`), and the label maps it binds."""
     kind, _, label_map = column.format.partition(":")
+    if kind == "number":
+        return ref, set()
+    if kind == "yes_no":
+        expr = f"CASE WHEN {ref} THEN $fmt_yes WHEN NOT {ref} THEN $fmt_no END"
+        return f"coalesce({expr}, '')", {"yes_no"}
+    if kind == "phone":
+        return f"coalesce(phone_for_dialling({ref}), '')", set()
+    if kind == "timestamp":
+        return f"coalesce(strftime({ref}, '{TIMESTAMP_FORMAT}'), '')", set()
+    if kind == "labels":
+        k, v = f"$fmt_{label_map}_codes", f"$fmt_{label_map}_labels"
+        return f"coalesce({v}[list_position({k}, {ref})], CAST({ref} AS VARCHAR), '')", {label_map}
+    if kind == "list_labels":
+        k, v = f"$fmt_{label_map}_codes", f"$fmt_{label_map}_labels"
+        expr = f"array_to_string(list_transform({ref}, lambda c: coalesce({v}[list_position({k}, c)], c)), ', ')"
+        return f"coalesce({expr}, '')", {label_map}
+    return f"coalesce(CAST({ref} AS VARCHAR), '')", set()
 
-    def shown(value: Any) -> Any:
-        if value is None:
-            return ""
-        if kind == "number":
-            return value if isinstance(value, int) else _text(value)
-        if kind == "yes_no":
-            return YES if value else NO
-        if kind == "phone":
-            return phone_for_dialling(str(value))
-        if kind == "labels":
-            return labels[label_map].get(str(value), str(value))
-        if kind == "list_labels":
-            return ", ".join(labels[label_map].get(str(v), str(v)) for v in value if v is not None)
-        return _text(value)
 
-    return shown
-
-
-def shown_rows(rows: list[tuple], columns: list[Column], labels: dict[str, dict[str, str]]) -> list[list[Any]]:
-    fmts = [formatter(c, labels) for c in columns]
-    return [[f(v) for f, v in zip(fmts, row)] for row in rows]
+def display_parameters(label_maps: set[str], labels: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """Bound values for the label maps used by `display_sql`."""
+    bound: dict[str, Any] = {}
+    for name in label_maps:
+        if name == "yes_no":
+            bound.update(fmt_yes=YES, fmt_no=NO)
+        else:
+            bound[f"fmt_{name}_codes"] = list(labels[name])
+            bound[f"fmt_{name}_labels"] = list(labels[name].values())
+    return bound

@@ -19,7 +19,6 @@ import duckdb
 
 from pipelines.emergency.audit import AuditLog
 from pipelines.emergency.catalogue import Catalogue, Column, Query, load_catalogue
-from pipelines.emergency.cells import shown_rows
 from pipelines.emergency.parameters import ParameterError, parse_parameters
 from pipelines.emergency.roles import AccessDenied, Role, role as role_named
 from pipelines.settings import municipality_db_path
@@ -43,7 +42,7 @@ class QueryResult:
     role: Role
     municipality: int
     columns: list[Column]
-    rows: list[list[Any]]                       # shown values, in column order
+    rows: list[list[Any]]                       # shown values in column order: text ('' when empty) or numbers (None)
     hidden_columns: list[Column]                # what the role is not cleared to see
     warnings: list[str] = field(default_factory=list)
     streets: dict[str, tuple[int, str]] = field(default_factory=dict)   # typed name -> (code, registry name)
@@ -172,7 +171,8 @@ def run_query(name: str, municipality: int, raw_params: Mapping[str, Sequence[st
             for statement in catalogue.macro_statements():
                 con.execute(statement)
             bound, warnings, streets = bind_values(con, catalogue, query, municipality, values)
-            rows = con.execute(catalogue.sql_for(query, columns), bound).fetchall()
+            sql, shown = catalogue.statement_for(query, columns)
+            rows = con.execute(sql, {**bound, **shown}).fetchall()
     except ResidentFileUnavailable:
         log("error")
         raise
@@ -186,7 +186,7 @@ def run_query(name: str, municipality: int, raw_params: Mapping[str, Sequence[st
     log("ok", len(rows))
     return QueryResult(
         query=query, role=caller, municipality=int(municipality), columns=columns,
-        rows=shown_rows(rows, columns, catalogue.labels),
+        rows=[list(r) for r in rows],
         hidden_columns=[c for c in query.columns if c not in columns],
         warnings=warnings, streets=streets, seconds=time.perf_counter() - started,
     )

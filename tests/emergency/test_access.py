@@ -57,7 +57,7 @@ def test_sensitive_columns_only_for_roles_cleared_for_them(home):
 def test_hidden_columns_are_not_even_selected():
     q = load_catalogue().queries["household"]
     engineer = load_roles()["data_engineer"]
-    sql = load_catalogue().sql_for(q, engineer.visible_columns(q))
+    sql, _ = load_catalogue().statement_for(q, engineer.visible_columns(q))
     final_select = sql.rsplit("SELECT", 1)[1]
     assert "needs_codes" not in final_select and "last_name" in final_select
 
