@@ -79,7 +79,7 @@ def load_streets(municipality: int) -> Streets:
         codes=codes,
         names=pa.array([names[i] for i in order], pa.string()),
         zip_codes=zip_code_of(municipality, codes),
-        city_name=locality_name(municipality) if reference_dir() is not None else str(municipality),
+        city_name=locality_name(municipality) if reference_dir() is not None else f"יישוב {int(municipality)}",
     )
 
 

@@ -63,7 +63,7 @@ class Population:
     yachad_needs: np.ndarray       # needs bits a Yachad operator would note (profile needs, medication)
     lives_alone: np.ndarray
     has_emergency_support: np.ndarray
-    household_size: np.ndarray     # active members of the person's household
+    household_size: np.ndarray     # living members of the person's household
     in_register: np.ndarray
     in_ods: np.ndarray
     in_yachad: np.ndarray
@@ -216,9 +216,9 @@ def build_population(municipality: int, residents: int, seed: int, dirt: Dirt, a
     widowed = married & (status[np.maximum(spouse_of, 0)] == DECEASED) & (status != DECEASED)
     marital[widowed] = hh.WIDOWED
 
-    alive = status == ACTIVE
-    household_size = np.bincount(h.household, weights=alive, minlength=len(h.kind)).astype(np.int64)[h.household]
-    lives_alone = alive & (household_size == 1)
+    living = status != DECEASED        # a household that moved out is still a household, elsewhere
+    household_size = np.bincount(h.household, weights=living, minlength=len(h.kind)).astype(np.int64)[h.household]
+    lives_alone = living & (household_size == 1)
     needs = nd.assign_needs(stream(seed, "needs"), age_years, lives_alone)
     crng = stream(seed, "coverage")
     in_register, in_ods, in_yachad, in_registry = _coverage(crng, age_years, israeli, status, needs, lives_alone)

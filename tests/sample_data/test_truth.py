@@ -200,3 +200,26 @@ def test_yachad_statuses_and_consent(default_data):
     assert set(consent) == {"כן", "לא"} and consent["כן"] > 0.8 * sum(consent.values())
     for _, values, person in default_data.pairs("disability_registry"):
         assert (values["הסכמה למאגר"] == "כן") == (person["consent"] == "given")
+
+
+def test_without_reference_files_a_built_in_street_list_stands_in(tmp_path, monkeypatch):
+    import pyarrow.parquet as pq
+
+    from pipelines.sample_data import addresses, generate
+
+    monkeypatch.setattr(addresses, "reference_dir", lambda: None)
+    monkeypatch.setattr("connectors.reference.reference_dir", lambda: None)
+    s = generate(MUNI, 400, tmp_path, seed=1)
+    streets = set(pq.read_table(s.truth_persons, columns=["street_name"])["street_name"].to_pylist())
+    assert streets and streets <= set(addresses.FALLBACK_STREETS)
+    assert s.records["population_register"] > 0
+
+
+def test_yachad_household_size_and_registry_living_alone(default_data):
+    living = collections.Counter(p["household_id"] for p in default_data.persons if p["status"] != "deceased")
+    for _, values, person in default_data.pairs("yachad"):
+        assert int(values["נפשות במשק הבית"]) == max(living[person["household_id"]], 1)
+    for _, values, person in default_data.pairs("disability_registry"):
+        assert (values["מתגורר לבד"] == "כן") == person["lives_alone"]
+        assert (values["מעלית בבניין"] == "כן") == person["has_elevator"]
+        assert values["קומה"] == person["floor"]
