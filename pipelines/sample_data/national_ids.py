@@ -33,11 +33,6 @@ def check_digits(bodies: np.ndarray) -> np.ndarray:
     return (10 - total % 10) % 10
 
 
-def is_valid(numbers: np.ndarray) -> np.ndarray:
-    """Whether each 9-digit number (int64, leading zeros implied) carries a valid check digit."""
-    return check_digits(numbers // 10) == numbers % 10
-
-
 def draw_ids(rng: np.random.Generator, birth_years: np.ndarray) -> np.ndarray:
     """Distinct valid ID numbers (int64, 9 digits with leading zeros implied) in the ranges of each birth year."""
     n = len(birth_years)

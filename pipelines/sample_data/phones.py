@@ -12,6 +12,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from connectors import reference
+from pipelines.normalize.phones import kind_patterns
+
 MOBILE_PREFIXES = np.array([50, 52, 53, 54, 58])
 MOBILE_SHARES = np.array([0.31, 0.28, 0.12, 0.22, 0.07])
 # Landline area code by CBS district (napa), as `connectors.reference.load_localities` names them; districts not
@@ -23,22 +26,19 @@ AREA_CODE_BY_DISTRICT = {
     "רמלה": 8, "רחובות": 8, "אשקלון": 8, "באר שבע": 8,
 }
 
-# How a number is written, by example. Format 0 is the tidy form a system exports; the others appear in hand-kept and legacy data.
+# How a number is written, by example. Format 0 is the tidy form a system exports; the others appear in
+# hand-kept and legacy data.
 FORMATS = ("050-1234567", "0501234567", "+972501234567", "972-50-1234567")
 
 
 def area_code(municipality: int) -> int:
-    from connectors.reference import load_localities, reference_dir
-
-    locality = load_localities().get(int(municipality)) if reference_dir() is not None else None
+    locality = reference.load_localities().get(int(municipality)) if reference.reference_dir() is not None else None
     return AREA_CODE_BY_DISTRICT.get(locality["district"], 3) if locality else 3
 
 
 def _allocated(national: np.ndarray, kind: str) -> np.ndarray:
     """Whether each national number lies in a range allocated for `kind` (phonenumbers' IL metadata, the same
     patterns staging validates with), checked column-wise with RE2."""
-    from pipelines.normalize.phones import kind_patterns
-
     pattern = "^(?:" + kind_patterns()[kind] + ")$"
     return pc.match_substring_regex(pa.array(national).cast(pa.string()), pattern).to_numpy(zero_copy_only=False)
 

@@ -37,7 +37,3 @@ def weighted_sample(rng: np.random.Generator, weights: np.ndarray, k: int) -> np
     chosen = np.argpartition(-keys, k - 1)[:k]
     return np.sort(chosen)
 
-
-def bernoulli(rng: np.random.Generator, rate: float, n: int) -> np.ndarray:
-    """n independent yes/no draws at `rate` (always draws n numbers, so a zero rate does not shift the stream)."""
-    return rng.random(n) < rate

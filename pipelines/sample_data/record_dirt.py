@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipelines.sample_data import typos
+from pipelines.sample_data.national_ids import with_one_digit_changed
 from pipelines.sample_data.phones import FORMATS, written
 
 
@@ -56,8 +57,6 @@ def misspell_names(rng: np.random.Generator, first: pa.Array, last: pa.Array, le
 def mistype_ids(rng: np.random.Generator, id_number: np.ndarray, israeli: np.ndarray, rate: float,
                 groups: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """One digit of an Israeli ID replaced (always detectable by the check digit); -> (numbers, flags)."""
-    from pipelines.sample_data.national_ids import with_one_digit_changed
-
     hit, _ = _picked(rng, len(id_number), rate, groups)
     hit &= israeli
     changed = with_one_digit_changed(rng, id_number)

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.sample_data import households as hh, needs as nd
+from pipelines.sample_data.phones import e164
 from pipelines.sample_data.population import STATUS, Population
 from schemas.sources import SOURCES
 
@@ -82,7 +83,6 @@ def write_persons(path: Path, pop: Population, consent: np.ndarray) -> None:
     codes = nd.codes()
     d_bits, n_bits = truth_codes(pop)
     in_sources = np.column_stack([pop.in_register, pop.in_ods, pop.in_yachad, pop.in_registry])
-    null_if_zero = lambda values: pa.array(np.where(values == 0, None, values), pa.int64())  # noqa: E731
     table = pa.table({
         "person_id": pa.array(pop.person_id, pa.int64()),
         "national_id": pop.national_id,
@@ -106,7 +106,7 @@ def write_persons(path: Path, pop: Population, consent: np.ndarray) -> None:
         "phone": _e164_or_null(pop.landline),
         "household_id": pa.array(pop.household, pa.int64()),
         "status": pa.array(STATUS[pop.status], pa.string()),
-        "twin_of": null_if_zero(np.where(pop.twin_of >= 0, pop.person_id[np.maximum(pop.twin_of, 0)], 0)),
+        "twin_of": _person_or_null(pop.person_id, pop.twin_of),
         "disability_types": lists_from_flags(nd.bits_to_matrix(d_bits, len(codes.disability_types)), codes.disability_types),
         "needs_codes": lists_from_flags(nd.bits_to_matrix(n_bits, len(codes.needs)), codes.needs),
         "lives_alone": pa.array(pop.lives_alone, pa.bool_()),
@@ -119,6 +119,9 @@ def write_persons(path: Path, pop: Population, consent: np.ndarray) -> None:
 
 
 def _e164_or_null(national: np.ndarray) -> pa.Array:
-    from pipelines.sample_data.phones import e164
-
     return e164(pa.array(np.where(national == 0, None, national), pa.int64()))
+
+
+def _person_or_null(person_ids: np.ndarray, index: np.ndarray) -> pa.Array:
+    """person_id of the person at `index`, null where the index is -1."""
+    return pa.array(np.where(index >= 0, person_ids[np.maximum(index, 0)], None), pa.int64())
