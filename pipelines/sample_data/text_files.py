@@ -13,9 +13,16 @@ CSV_EOL = "\r\n"   # Windows exports
 
 
 def _csv_cell(values: pa.Array) -> pa.Array:
-    """Quoted where it must be (a comma, a quote or a line break inside), as Excel writes CSV; null -> empty."""
+    """Quoted where it must be (a comma, a quote or a line break inside), as Excel writes CSV; null -> empty.
+
+    Most columns (dates, codes, numbers) never need quotes: they are returned after one cheap scan."""
     values = pc.fill_null(values.cast(pa.string()), "")
-    needs_quotes = pc.match_substring_regex(values, '[",\r\n]')
+    needs_quotes = None
+    for special in (",", '"', "\n", "\r"):
+        found = pc.match_substring(values, special)
+        needs_quotes = found if needs_quotes is None else pc.or_(needs_quotes, found)
+    if not pc.any(needs_quotes).as_py():
+        return values
     quoted = pc.binary_join_element_wise('"', pc.replace_substring(values, '"', '""'), '"', "")
     return pc.if_else(needs_quotes, quoted, values)
 
