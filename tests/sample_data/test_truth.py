@@ -223,3 +223,18 @@ def test_yachad_household_size_and_registry_living_alone(default_data):
         assert (values["מתגורר לבד"] == "כן") == person["lives_alone"]
         assert (values["מעלית בבניין"] == "כן") == person["has_elevator"]
         assert values["קומה"] == person["floor"]
+
+
+def test_moved_out_and_deceased_rates(dirty_data):
+    households = collections.defaultdict(set)
+    for p in dirty_data.persons:
+        households[p["household_id"]].add(p["status"])
+    moved = [statuses == {"moved_out"} for statuses in households.values()]
+    assert all("moved_out" not in s or s == {"moved_out"} for s in households.values())   # whole households move
+    share = sum(moved) / len(moved)
+    assert abs(share - dirty_data.dirt.moved_out) < 4 * (dirty_data.dirt.moved_out / len(moved)) ** 0.5 + 0.01
+    deceased = [p for p in dirty_data.persons if p["status"] == "deceased"]
+    assert len(deceased) == round(dirty_data.dirt.deceased * len(dirty_data.persons))
+    assert all(p["birth_date"] < p["death_date"] <= dirty_data.summary.as_of for p in deceased)
+    age = lambda p: (dirty_data.summary.as_of - p["birth_date"]).days / 365.25  # noqa: E731
+    assert sum(map(age, deceased)) / len(deceased) > 70
