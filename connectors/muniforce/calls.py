@@ -80,6 +80,9 @@ class Caller:
         self.retry = retry
         self.quota_share = quota_share
         self.start_calls = meter.calls
+        # What an earlier run saw may be a day old: the first answer of this run tells the usage again
+        # (so a run may make one call before it knows it must stop).
+        meter.used = meter.limit = None
 
     @property
     def calls(self) -> int:
@@ -109,6 +112,11 @@ class Caller:
                 status, code = error_code(exc)
                 if not is_transient(exc):
                     raise SalesforceCallError(what, status, code) from None
+                if code == "REQUEST_LIMIT_EXCEEDED" and self.meter.used is not None and self.meter.limit \
+                        and self.meter.used >= self.meter.limit:
+                    # the daily limit itself, not a burst: waiting minutes would not help
+                    raise QuotaStop(f"Salesforce refuses calls (REQUEST_LIMIT_EXCEEDED) at {what}: org usage "
+                                    f"{self.meter.used}/{self.meter.limit} today; the next run resumes") from None
                 if attempt + 1 == self.retry.attempts:
                     if code == "REQUEST_LIMIT_EXCEEDED":
                         raise QuotaStop(f"Salesforce refuses calls (REQUEST_LIMIT_EXCEEDED) at {what}; "

@@ -158,7 +158,11 @@ def _sensitivity_of(sources: tuple[str, ...], table: str) -> str:
 @lru_cache(maxsize=None)
 def load_mapping() -> Mapping:
     """Reads and checks `schemas/muniforce.yaml` against the resident model."""
-    raw = load_yaml("muniforce.yaml")
+    return build_mapping(load_yaml("muniforce.yaml"))
+
+
+def build_mapping(raw: dict) -> Mapping:
+    """The mapping from its YAML content; raises ValueError naming the object and field that is wrong."""
     model = load_model()
     objects = []
     for oname, ospec in raw["objects"].items():

@@ -21,6 +21,7 @@ def sync(
                                         help="deactivate (default) or delete: what happens to residents who left"),
     quota_share: float = typer.Option(0.5, help="Stop before the org's daily API usage passes this share"),
     bulk_threshold: int = typer.Option(2000, help="Above this many records in a group, use Bulk API 2.0"),
+    bulk_chunk_rows: int = typer.Option(100_000, help="Records per Bulk API 2.0 job"),
     instance_url: str = typer.Option("", envvar="MUNIFORCE_INSTANCE_URL", help="MuniForce instance URL"),
 ) -> None:
     """Send the municipality's new and changed residents and emergency profiles to MuniForce.
@@ -33,7 +34,7 @@ def sync(
     from pipelines.resources import MunicipalityDuckDB
 
     options = SyncOptions(dry_run=dry_run, deletion_policy=deletion_policy, quota_share=quota_share,
-                          bulk_threshold=bulk_threshold)
+                          bulk_threshold=bulk_threshold, bulk_chunk_rows=bulk_chunk_rows)
     sf = None
     if not dry_run:
         if not instance_url:

@@ -204,10 +204,11 @@ class BulkJobs:
         self._save(job)
 
     def _header_problem(self, obj: str, op: str, ext: str | None, header: list[str]) -> str | None:
-        try:
-            self.store.check_columns(obj, header)
-        except RequestError as exc:
-            return f"InvalidBatch : {exc.message}"
+        for column in header:
+            try:
+                self.store.check_columns(obj, [column])
+            except RequestError:
+                return f"InvalidBatch : Field name not found : {column}"
         if op in ("delete", "hardDelete") and header != ["Id"]:
             return "InvalidBatch : The 'delete' batch must contain only 'Id'"
         if op == "upsert" and ext not in header:
@@ -247,7 +248,9 @@ class BulkJobs:
         op = "delete" if job["operation"] == "hardDelete" else job["operation"]
         results = self.store.write(job["object"], op, records, job.get("externalIdFieldName"), fault=fault)
         failed = 0
-        for line, res in zip(lines, results):
+        # Salesforce does not promise results in upload order; reversing each batch makes a client that
+        # matches results by position fail here, as it eventually would against a real org.
+        for line, res in reversed(list(zip(lines, results))):
             if res["success"]:
                 ok.writerow([res.get("id", ""), "true" if res.get("created") else "false", *line])
             else:

@@ -7,6 +7,8 @@
 - crash_bulk_after=N: a Bulk job processes N records, then fails (InternalServerError) leaving the rest
   unprocessed; `crash_bulk_jobs` jobs crash this way (default 1).
 - latency: seconds added to every request (to kill a sync mid-run in tests).
+- other_tenants=N: N API calls of other authorities in the shared org land before each of ours, so the
+  usage a client last saw is always out of date (how a run meets 403 REQUEST_LIMIT_EXCEEDED).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ class Faults:
     crash_bulk_after: int | None = None
     crash_bulk_jobs: int = 1
     latency: float = 0.0
+    other_tenants: int = 0
     _requests: int = field(default=0, repr=False)
     _failures: int = field(default=0, repr=False)
     _writes: int = field(default=0, repr=False)

@@ -87,6 +87,8 @@ class App:
         if token != self.session_id:
             read_body()
             return _error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+        if self.faults.other_tenants:
+            self.store.count_api_call(self.faults.other_tenants)
         used = self.store.api_usage()
         if used >= self.daily_limit:
             read_body()

@@ -114,11 +114,11 @@ class Store:
     def api_usage(self) -> int:
         return int(self.meta(f"api_usage:{date.today().isoformat()}", "0"))
 
-    def count_api_call(self) -> int:
+    def count_api_call(self, n: int = 1) -> int:
         with self.lock:
             key = f"api_usage:{date.today().isoformat()}"
-            self.db.execute("INSERT INTO _meta VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET "
-                            "value = CAST(value AS INTEGER) + 1", (key,))
+            self.db.execute("INSERT INTO _meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
+                            "value = CAST(value AS INTEGER) + ?", (key, str(n), n))
             return int(self.meta(key))
 
     def reset_api_usage(self) -> None:

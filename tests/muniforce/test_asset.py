@@ -1,0 +1,46 @@
+"""The Dagster asset muniforce_sync: one partition per municipality, counts-only metadata, secrets by EnvVar."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.defs.muniforce import muniforce_sync
+from pipelines.resources import MuniForce, MunicipalityDuckDB, muniforce_from_env
+from tests.muniforce.conftest import MUNI, add_profiles, add_residents, live, make_db
+
+
+def test_asset_syncs_one_partition_and_reports_counts_only(tmp_path, standin, monkeypatch):
+    home = tmp_path / "home"
+    con = make_db(MunicipalityDuckDB(home=str(home)).path(MUNI))
+    add_residents(con, 25)
+    add_profiles(con, "hash(resident_key) % 2 = 0")
+    con.close()
+    monkeypatch.setenv("MUNIFORCE_INSTANCE_URL", standin.url)
+    monkeypatch.setenv("MUNIFORCE_SESSION_ID", standin.session_id)
+    monkeypatch.delenv("MUNIFORCE_USERNAME", raising=False)
+    resource = muniforce_from_env()
+    assert isinstance(resource.session_id, dg.EnvVar)   # the secret is referenced, never copied into config
+
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("municipality", [str(MUNI)])
+    result = dg.materialize([muniforce_sync], partition_key=str(MUNI), instance=instance,
+                            resources={"duckdb": MunicipalityDuckDB(home=str(home)), "muniforce": resource})
+    assert result.success
+    md = result.asset_materializations_for_node("muniforce_sync")[0].metadata
+    values = {k: v.value for k, v in md.items()}
+    assert values["created"] == 25 + len(live(standin, "Emergency_Profile__c")) and values["rejected"] == 0
+    assert values["api_calls"] > 0 and values["stopped"] == ""
+    names = {r["FirstName"] for r in standin.records("Account")} | {r["LastName"] for r in standin.records("Account")}
+    flat = " ".join(str(v) for v in values.values())
+    assert not any(n in flat for n in names)   # counts only: no personal value in the metadata
+    assert len(live(standin, "Account")) == 25
+
+
+def test_unconfigured_muniforce_fails_with_a_clear_message(tmp_path):
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("municipality", [str(MUNI)])
+    result = dg.materialize([muniforce_sync], partition_key=str(MUNI), instance=instance, raise_on_error=False,
+                            resources={"duckdb": MunicipalityDuckDB(home=str(tmp_path)), "muniforce": MuniForce()})
+    assert not result.success
+    failure = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"][0]
+    assert "MUNIFORCE_INSTANCE_URL" in failure.event_specific_data.error.cause.message
