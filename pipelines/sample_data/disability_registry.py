@@ -32,7 +32,11 @@ SHEET = "מאגר"
 YES, NO = "כן", "לא"
 CONSENT_SHARE = 0.9
 INFORMATION_SOURCES = ("פנייה עצמית", "רווחה", "ביטוח לאומי", "משרד הבריאות")
-RELATIONS = {True: ("בן", "אח", "שכן", "בן זוג"), False: ("בת", "אחות", "שכנה", "בת זוג")}
+RELATIONS = {   # relation of the contact to the person: (male contact, female contact)
+    "child": ("בן", "בת"), "sibling": ("אח", "אחות"), "neighbour": ("שכן", "שכנה"),
+    "spouse": ("בן זוג", "בת זוג"), "parent": ("אב", "אם"),
+}
+_OUTSIDE_CONTACTS = ("child", "sibling", "neighbour")
 DATE_FORMAT = "dd/mm/yyyy"
 IMPOSSIBLE_DAYS = ((31, 2), (30, 2), (31, 4), (31, 6), (31, 9), (31, 11))   # (day, month) that do not exist
 
@@ -54,15 +58,15 @@ def _dates(values: np.ndarray) -> list[dt.date | None]:
 
 def _contacts(rng: np.random.Generator, pop: Population, person: np.ndarray) -> tuple[list, list, list]:
     """(name, mobile national number, relation) of each person's emergency contact: another adult of the household
-    where there is one, else a relative or neighbour with the person's last name or a first name only."""
+    where there is one (spouse, parent or grown child by age), else a relative outside it (the person's last name)
+    or a neighbour."""
     n = len(person)
     age = pop.age_years
     adult = (age >= 18) & (pop.status == ACTIVE)
     first_member = np.searchsorted(pop.household, pop.household[person])
     names, phones, relations = [], [], []
     spare_mobiles = draw_mobiles(rng, n)
-    relation_pick = rng.integers(0, 4, n)
-    male_contact = rng.random(n) < 0.45
+    relation_pick = rng.integers(0, len(_OUTSIDE_CONTACTS), n)
     first_names, last_names = pop.first_name, pop.last_name
     stranger = rng.integers(0, pop.size, n)
     for i, p in enumerate(person):
@@ -76,15 +80,14 @@ def _contacts(rng: np.random.Generator, pop: Population, person: np.ndarray) -> 
         if mate >= 0:
             names.append(f"{first_names[mate].as_py()} {last_names[mate].as_py()}")
             phones.append(int(pop.mobile[mate]) or int(spare_mobiles[i]))
-            relations.append(RELATIONS[bool(pop.male[mate])][3 if age[mate] > age[p] - 15 else 0])
+            kind = "parent" if age[mate] > age[p] + 15 else "child" if age[mate] < age[p] - 15 else "spouse"
+            relations.append(RELATIONS[kind][0 if pop.male[mate] else 1])
         else:
-            male = bool(male_contact[i])
-            relation = RELATIONS[male][relation_pick[i] % 3]
-            kin = relation not in ("שכן", "שכנה")
-            last = last_names[p].as_py() if kin else last_names[stranger[i]].as_py()
+            kind = _OUTSIDE_CONTACTS[relation_pick[i]]
+            last = last_names[stranger[i] if kind == "neighbour" else p].as_py()
             names.append(f"{first_names[stranger[i]].as_py()} {last}")
             phones.append(int(spare_mobiles[i]))
-            relations.append(relation)
+            relations.append(RELATIONS[kind][0 if pop.male[stranger[i]] else 1])   # named after the stranger's first name
     return names, phones, relations
 
 
