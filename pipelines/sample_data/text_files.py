@@ -42,8 +42,13 @@ def write_csv(path: Path, header: list[str], columns: list[pa.Array], encoding: 
     lines = pc.binary_join_element_wise(*[_csv_cell(c) for c in columns], ",")
     lines = pc.binary_join_element_wise(lines, "", CSV_EOL)   # line + EOL
     text = ",".join(header) + CSV_EOL + _utf8_bytes(lines).decode("utf-8")
+    try:
+        data = text.encode(encoding)
+    except UnicodeEncodeError as e:   # the codec's message quotes the character: name the line instead
+        line = text.count(CSV_EOL, 0, e.start) + 1
+        raise ValueError(f"{path.name}: line {line} holds a character {encoding} cannot encode") from None
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(text.encode(encoding))
+    path.write_bytes(data)
 
 
 def _json_value(values: pa.Array) -> pa.Array:

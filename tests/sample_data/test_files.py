@@ -98,3 +98,14 @@ def test_register_values_use_the_documented_formats(default_data):
         assert re.fullmatch(r"\d{7}", values["מיקוד"])
         assert re.fullmatch(r"\d+[א-ה]?", values["מספר בית"])
         assert values["תאריך פטירה"] == "" or re.fullmatch(r"\d\d/\d\d/\d{4}", values["תאריך פטירה"])
+
+
+def test_a_character_cp1255_lacks_fails_naming_the_line_not_the_value(tmp_path):
+    import pyarrow as pa
+
+    from pipelines.sample_data.text_files import write_csv
+
+    with pytest.raises(ValueError) as e:
+        write_csv(tmp_path / "x.csv", ["שם"], [pa.array(["משה", "Zoë"])], "cp1255")
+    assert "line 3" in str(e.value) and "Zo" not in str(e.value)
+    assert not (tmp_path / "x.csv").exists()
