@@ -23,6 +23,16 @@ def dagster_instance(home: Path) -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
+def root_cause(error) -> str:
+    """The innermost error of a Dagster failure: the one that says what went wrong (Toshav's messages carry no
+    personal values)."""
+    if error is None:
+        return "failed"
+    while error.cause is not None:
+        error = error.cause
+    return f"{error.cls_name}: {error.message.strip()}" if error.cls_name else error.message.strip()
+
+
 @dataclass
 class RunSummary:
     municipality: int
@@ -34,7 +44,8 @@ class RunSummary:
 
 
 def run_municipality(municipality: int, inbox: Path | None = None, home: Path | None = None, sync: bool = False,
-                     extra_resources: dict | None = None, raise_on_error: bool = False) -> RunSummary:
+                     extra_resources: dict | None = None, raise_on_error: bool = False,
+                     log_level: str = "WARNING") -> RunSummary:
     from pipelines.definitions import build_definitions  # loads every asset module: keep the CLI start fast
 
     home = (home or toshav_home()).resolve()
@@ -48,7 +59,8 @@ def run_municipality(municipality: int, inbox: Path | None = None, home: Path | 
     if not instance.has_dynamic_partition(municipality_partitions.name, key):
         instance.add_dynamic_partitions(municipality_partitions.name, [key])
     job = definitions.resolve_job_def("full_sync_job" if sync else "resident_file_job")
-    result = job.execute_in_process(partition_key=key, instance=instance, raise_on_error=raise_on_error)
+    result = job.execute_in_process(partition_key=key, instance=instance, raise_on_error=raise_on_error,
+                                    run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
     summary = RunSummary(int(municipality), result.success, result.run_id)
     for event in result.all_events:
         if event.event_type_value == "ASSET_MATERIALIZATION":
@@ -58,6 +70,5 @@ def run_municipality(municipality: int, inbox: Path | None = None, home: Path | 
             ev = event.event_specific_data
             summary.checks[f"{ev.asset_key.to_user_string()}:{ev.check_name}"] = (ev.passed, ev.severity.value)
         elif event.event_type_value == "STEP_FAILURE" and summary.failure is None:
-            err = event.event_specific_data.error
-            summary.failure = f"{event.step_key}: {err.message.strip() if err else 'failed'}"
+            summary.failure = f"{event.step_key}: {root_cause(event.event_specific_data.error)}"
     return summary
