@@ -8,23 +8,30 @@ from hand-written declarations means a new query cannot forget to say that it fi
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Iterator
 
 import duckdb
+
+_PARSER_LOCK = threading.Lock()
 
 
 class SqlShapeError(ValueError):
     """A catalogue statement does not have the shape the access rules rely on."""
 
 
+@lru_cache(maxsize=1)
+def _parser() -> duckdb.DuckDBPyConnection:
+    """One in-memory connection for parsing (opening one per statement made loading the catalogue slow)."""
+    return duckdb.connect()
+
+
 def parse_tree(sql: str) -> dict:
     """The parse tree of one SELECT statement."""
-    con = duckdb.connect()
-    try:
-        raw = con.execute("SELECT json_serialize_sql(?)", [sql]).fetchall()[0][0]
-    finally:
-        con.close()
+    with _PARSER_LOCK:
+        raw = _parser().execute("SELECT json_serialize_sql(?)", [sql]).fetchall()[0][0]
     tree = json.loads(raw)
     if tree.get("error"):
         raise SqlShapeError(f"SQL does not parse: {tree.get('error_message')}")

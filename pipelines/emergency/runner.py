@@ -9,7 +9,9 @@ Denied, invalid and failed runs are audited too.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,9 @@ from pipelines.settings import municipality_db_path
 CHANNELS = ("cli", "web", "bench")
 BUSY_WAIT_SECONDS = 10.0      # a pipeline run holds the write lock while it rewrites the file
 _SAFE_DB_ERRORS = (duckdb.CatalogException, duckdb.BinderException, duckdb.ParserException)
+STREET_CACHE_SIZE = 512
+_street_cache: OrderedDict[tuple, tuple[int, str] | None] = OrderedDict()
+_street_cache_lock = threading.Lock()
 
 
 class ResidentFileUnavailable(RuntimeError):
@@ -97,20 +102,47 @@ def match_typed_streets(con: duckdb.DuckDBPyConnection, municipality: int,
                 scratch.execute(f"CREATE TABLE {table} AS SELECT * FROM _copy")
                 scratch.unregister("_copy")
         codes = match_street_names(scratch, municipality, names)
-        found = {c for c in codes.values() if c is not None}
-        registry = dict(scratch.execute("SELECT street_code, street_name FROM ref_streets WHERE list_contains(?, street_code)",
-                                        [sorted(found)]).fetchall()) if found else {}
+        found = sorted({c for c in codes.values() if c is not None})
+        registry = dict(scratch.execute("SELECT street_code, street_name FROM ref_streets "
+                                        "WHERE list_contains(?, street_code)", [found]).fetchall()) if found else {}
     finally:
         scratch.close()
     return {n: (c, registry.get(c, "")) if c is not None else None for n, c in codes.items()}
 
 
+def cached_street_matches(con: duckdb.DuckDBPyConnection, municipality: int, names: list[str],
+                          db_path: Path) -> dict[str, tuple[int, str] | None]:
+    """`match_typed_streets`, remembered per process while the municipality's file is unchanged.
+
+    Matching costs a few hundred milliseconds (mostly planning the matcher's SQL), and the web page runs a list
+    again for each download; a pipeline run rewrites the file, which changes its stamp and drops the memory."""
+    stat = db_path.stat()
+    stamp = (str(db_path), stat.st_mtime_ns, stat.st_size, int(municipality))
+    with _street_cache_lock:
+        known = {n: _street_cache[stamp + (n,)] for n in names if stamp + (n,) in _street_cache}
+    missing = [n for n in dict.fromkeys(names) if n not in known]
+    if missing:
+        fresh = match_typed_streets(con, municipality, missing)
+        with _street_cache_lock:
+            for n, m in fresh.items():
+                _street_cache[stamp + (n,)] = m
+            while len(_street_cache) > STREET_CACHE_SIZE:
+                _street_cache.popitem(last=False)
+        known.update(fresh)
+    return {n: known[n] for n in names}
+
+
+def clear_street_cache() -> None:
+    with _street_cache_lock:
+        _street_cache.clear()
+
+
 def bind_values(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, query: Query, municipality: int,
-                values: dict[str, Any]) -> tuple[dict[str, Any], list[str], dict[str, tuple[int, str]]]:
+                values: dict[str, Any], db_path: Path) -> tuple[dict[str, Any], list[str], dict[str, tuple[int, str]]]:
     """The $name -> value map the query's SQL binds, warnings for street names not found, and the found ones."""
     street_params = [p for p in query.parameters if p.type in ("street_names", "street_name") and values[p.name]]
     typed = [n for p in street_params for n in (values[p.name] if p.type == "street_names" else [values[p.name]])]
-    matches = match_typed_streets(con, municipality, typed) if typed else {}
+    matches = cached_street_matches(con, municipality, typed, db_path) if typed else {}
     warnings = [f"הרחוב '{n}' לא נמצא ברחובות הרשות ולא נכלל בחיפוש" for n in typed if matches.get(n) is None]
     bound: dict[str, Any] = {}
     for name in query.bound:
@@ -170,7 +202,8 @@ def run_query(name: str, municipality: int, raw_params: Mapping[str, Sequence[st
         with resident_file(municipality, home) as con:
             for statement in catalogue.macro_statements():
                 con.execute(statement)
-            bound, warnings, streets = bind_values(con, catalogue, query, municipality, values)
+            bound, warnings, streets = bind_values(con, catalogue, query, municipality, values,
+                                                   municipality_db_path(municipality, home))
             sql, shown = catalogue.statement_for(query, columns)
             rows = con.execute(sql, {**bound, **shown}).fetchall()
     except ResidentFileUnavailable:

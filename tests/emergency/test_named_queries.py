@@ -137,3 +137,27 @@ def test_sql_in_a_parameter_is_just_a_value(home):
 def test_malformed_parameters_are_refused(home, params):
     with pytest.raises(ParameterError):
         run(home, "evacuation_assistance", **params)
+
+
+# --- typed street names are matched once per process while the file is unchanged -----------------------------------
+
+def test_street_matches_are_remembered_until_the_file_changes(fresh_home, monkeypatch):
+    import os
+
+    from pipelines.emergency import runner
+    from pipelines.settings import municipality_db_path
+
+    runner.clear_street_cache()
+    calls, real = [], runner.match_typed_streets
+    monkeypatch.setattr(runner, "match_typed_streets",
+                        lambda con, muni, names: calls.append(list(names)) or real(con, muni, names))
+    assert keys(run(fresh_home, "evacuation_assistance", streets="סוקולוב")) == ["E08", "INJ"]
+    assert keys(run(fresh_home, "evacuation_assistance", streets=["סוקולוב", "זבוטינסקי"])) == \
+        ["E05", "E01", "E02", "E11", "E08", "INJ"]
+    assert calls == [["סוקולוב"], ["זבוטינסקי"]]
+
+    path = municipality_db_path(6600, fresh_home)          # a pipeline run rewrites the file
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    assert keys(run(fresh_home, "evacuation_assistance", streets="סוקולוב")) == ["E08", "INJ"]
+    assert calls[-1] == ["סוקולוב"]
