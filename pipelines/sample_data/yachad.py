@@ -51,18 +51,23 @@ def _status(rng: np.random.Generator, status: np.ndarray, has_needs: np.ndarray)
 
 
 def needs_text(bits: int, picks: np.ndarray) -> str:
-    """Needs as an operator types them: labels or their common aliases, `;`-separated or as free text."""
+    """Needs as an operator types them: labels or their common aliases, `;`-separated or as free text.
+
+    `picks` holds one draw per needs code (label or alias?) and three more: which alias, which separator, and
+    whether the text opens with `זקוק ל`."""
     codes, labels = nd.codes(), nd.labels("needs")
+    alias_pick, separator_pick, prefix_pick = picks[-3:]
     words = []
     for j, code in enumerate(codes.needs):
         if bits >> j & 1:
             entry = labels[code]
-            options = [entry["label_he"]] + list(entry.get("aliases", []))
-            words.append(entry["label_he"] if picks[j % len(picks)] < 0.7 else options[int(picks[-1] * len(options))])
+            aliases = list(entry.get("aliases", []))
+            use_alias = aliases and picks[j] >= 0.7
+            words.append(aliases[int(alias_pick * len(aliases))] if use_alias else entry["label_he"])
     if not words:
         return ""
-    text = NEEDS_SEPARATORS[int(picks[0] * len(NEEDS_SEPARATORS))].join(words)
-    return ("זקוק ל" + text) if picks[1] < 0.15 else text
+    text = NEEDS_SEPARATORS[int(separator_pick * len(NEEDS_SEPARATORS))].join(words)
+    return ("זקוק ל" + text) if prefix_pick < 0.15 and not text.startswith(("זקוק", "צריך")) else text
 
 
 def write(pop: Population, dirt: Dirt, seed: int, path: Path) -> SourceRecords:
@@ -116,7 +121,7 @@ def write(pop: Population, dirt: Dirt, seed: int, path: Path) -> SourceRecords:
     location[hospital] = np.array(HOSPITALS, dtype=object)[rng.integers(0, len(HOSPITALS), int(hospital.sum()))]
 
     bits = pop.yachad_needs[person]
-    picks = rng.random((n, len(nd.codes().needs) + 1))
+    picks = rng.random((n, len(nd.codes().needs) + 3))
     texts = np.full(n, "", dtype=object)
     for i in np.flatnonzero(bits):
         texts[i] = needs_text(int(bits[i]), picks[i])
