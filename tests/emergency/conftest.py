@@ -5,6 +5,7 @@ connectors' own `load_reference_streets`, so street names typed in tests go thro
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -110,15 +111,25 @@ def build_resident_file(home: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def home(tmp_path_factory) -> Path:
-    """TOSHAV_HOME with the crafted resident file of 6600 (read-only for the tests: runs only append to the audit)."""
-    h = tmp_path_factory.mktemp("toshav_home")
-    build_resident_file(h)
-    return h
+def crafted_file(tmp_path_factory) -> Path:
+    """The crafted resident file, built once per session (building the street keys takes a few seconds)."""
+    return build_resident_file(tmp_path_factory.mktemp("crafted"))
+
+
+@pytest.fixture(scope="session")
+def home(tmp_path_factory, crafted_file) -> Path:
+    """TOSHAV_HOME with the crafted resident file of 6600 (never written by the tests: runs only append to the audit)."""
+    return _home_with(tmp_path_factory.mktemp("toshav_home"), crafted_file)
 
 
 @pytest.fixture
-def fresh_home(tmp_path) -> Path:
-    """A home of its own, for tests that count audit records."""
-    build_resident_file(tmp_path)
-    return tmp_path
+def fresh_home(tmp_path, crafted_file) -> Path:
+    """A home of its own (empty audit log), for tests that count audit records."""
+    return _home_with(tmp_path, crafted_file)
+
+
+def _home_with(home: Path, crafted_file: Path) -> Path:
+    path = municipality_db_path(MUNI, home)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(crafted_file, path)
+    return home
