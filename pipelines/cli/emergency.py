@@ -1,4 +1,4 @@
-"""`toshav query`, `toshav serve`, `toshav audit`: the emergency managers' named queries (docs/emergency.md)."""
+"""`toshav query`, `toshav serve`, `toshav query-audit`: the emergency managers' named queries (docs/emergency.md)."""
 
 from __future__ import annotations
 
@@ -134,8 +134,8 @@ def serve(
         server.server_close()
 
 
-@app.command()
-def audit(
+@app.command("query-audit")
+def query_audit(
     municipality: int = typer.Option(..., "--municipality", "-m", help="CBS locality code"),
     days: int = typer.Option(7, help="Show the runs of the last N days"),
     purge: bool = typer.Option(False, "--purge", help="Delete records older than the retention (24 months)"),
@@ -157,7 +157,7 @@ def audit(
     since = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None) - dt.timedelta(days=days)
     table = Table(title=f"audit log, municipality {municipality}, last {days} days (UTC)")
     for col in ("at", "user", "role", "channel", "query", "parameters", "rows", "outcome", "exports"):
-        table.add_column(col, overflow="fold")
+        table.add_column(col, overflow="fold", no_wrap=col in ("at", "query"))
     for e in log.entries(since=since):
         table.add_row(e.at.isoformat(sep=" "), e.user_name, e.role, e.channel, e.query,
                       ", ".join(f"{k}={'|'.join(v) if isinstance(v, list) else v}" for k, v in e.parameters.items()),

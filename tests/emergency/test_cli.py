@@ -1,4 +1,4 @@
-"""`toshav query` and `toshav audit` through the real command line app."""
+"""`toshav query` and `toshav query-audit` through the real command line app."""
 
 import csv
 import io
@@ -58,10 +58,10 @@ def test_denied_and_invalid_exit_codes(fresh_home):
 def test_audit_command_shows_runs(fresh_home):
     runner.invoke(app, ["query", "alone_without_support", "-m", str(MUNI), "--role", "welfare", "--user", "yossi",
                         "--home", str(fresh_home)])
-    out = runner.invoke(app, ["audit", "-m", str(MUNI), "--home", str(fresh_home)])
+    out = runner.invoke(app, ["query-audit", "-m", str(MUNI), "--home", str(fresh_home)])
     assert out.exit_code == 0
     assert "alone_without_support" in out.stdout and "yossi" in out.stdout
-    refused = runner.invoke(app, ["audit", "-m", str(MUNI), "--purge", "--older-than-months", "6",
+    refused = runner.invoke(app, ["query-audit", "-m", str(MUNI), "--purge", "--older-than-months", "6",
                                   "--home", str(fresh_home)])
     assert refused.exit_code == 2
     assert len(AuditLog.of(MUNI, fresh_home).entries()) == 1
