@@ -275,6 +275,8 @@ def public_columns() -> frozenset[str]:
     for spec in config()["assets"].values():
         if "table" in spec:
             cols |= {f"{spec['table']}.{c}" for c in spec.get("public", [])}
+            if "public_model" in spec:
+                cols |= {f"{spec['table']}.{c}" for c in model_public(spec["public_model"])}
     return frozenset(cols)
 
 
@@ -285,7 +287,10 @@ def _configured_suite(asset: str, spec: dict) -> Suite:
         table, public = model_table, model_public(model_table)
         locator = spec.get("locator", load_model()[model_table].key)
     else:
-        expectations, table, public, locator = [], spec["table"], frozenset(spec.get("public", [])), spec["locator"]
+        public = set(spec.get("public", []))
+        if "public_model" in spec:          # a table holding a model table's columns (the history)
+            public |= model_public(spec["public_model"])
+        expectations, table, public, locator = [], spec["table"], frozenset(public), spec["locator"]
     expectations += handwritten_expectations(asset)
     return Suite(asset, table, locator, public, tuple(_gate(e) for e in expectations))
 

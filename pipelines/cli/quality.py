@@ -45,9 +45,9 @@ def quality(
     if not report.results:
         console.print(f"no quality results yet for municipality {municipality}: run the pipeline first")
     suites = Table(title=f"Quality — municipality {municipality}, latest run {(report.run_id or '-')[:8]}")
-    suites.add_column("suite (asset)", no_wrap=True)
+    suites.add_column("suite (asset)", overflow="fold")
     for col in ("checks", "passed", "ERROR", "WARN", "blocking"):
-        suites.add_column(col, justify="right")
+        suites.add_column(col, justify="right", min_width=len(col), no_wrap=True)
     for s in report.suites:
         suites.add_row(s.suite if s.suite == s.asset else f"{s.suite} ({s.asset})", str(s.checks), str(s.passed),
                        f"[red]{s.failed_error}[/red]" if s.failed_error else "0",

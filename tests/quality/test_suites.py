@@ -78,7 +78,11 @@ def _sensitivity(suite: Suite) -> dict[str, str]:
             out[c.field] = c.sensitivity
             out[f"{c.field}_valid"] = c.sensitivity
         return out
-    return {c: "public" for c in config()["assets"][suite.asset]["public"]}
+    spec = config()["assets"][suite.asset]
+    declared = {c: "public" for c in spec["public"]}
+    if "public_model" in spec:
+        declared |= {f.name: f.sensitivity for f in load_model()[spec["public_model"]].fields}
+    return declared
 
 
 def test_only_public_columns_may_be_shown():
