@@ -63,8 +63,22 @@ class Store:
         self.validators = {o: {n: validator(f) for n, f in fs.items() if n not in READ_ONLY}
                            for o, fs in self.fields.items()}
         self.next_row: dict[str, int] = {}
+        self.usage_lock = threading.Lock()
+        self.usage: dict[str, int] = {}
+        self.ext_fields = {o: [n for n, f in fs.items() if f.get("externalId")] for o, fs in self.fields.items()}
+        self._columns: dict[tuple, tuple] = {}
+        self._required_cache: dict[tuple, tuple] = {}
         with self.lock:
             self._migrate()
+        # record types cannot be changed through the API: read them once
+        self.record_types: dict[str, set[str]] = {}
+        self.person_types: set[str] = set()
+        if "RecordType" in self.fields:
+            for rid, sobject, person in self.db.execute(
+                    'SELECT "Id", "SobjectType", "IsPersonType" FROM "RecordType" WHERE "IsActive" = 1'):
+                self.record_types.setdefault(sobject, set()).add(rid)
+                if person:
+                    self.person_types.add(rid)
 
     # -- schema ------------------------------------------------------------------------------
     def _migrate(self) -> None:
@@ -111,18 +125,41 @@ class Store:
                             (key, value))
 
     # -- API usage ----------------------------------------------------------------------------
+    # Counted in memory (a poll must not wait for a Bulk batch holding the database) and written to the
+    # database whenever it is free, and on close: a restart keeps the day's usage.
+    def _usage_key(self) -> str:
+        return f"api_usage:{date.today().isoformat()}"
+
     def api_usage(self) -> int:
-        return int(self.meta(f"api_usage:{date.today().isoformat()}", "0"))
+        with self.usage_lock:
+            key = self._usage_key()
+            if key not in self.usage:
+                self.usage = {key: int(self.meta(key, "0"))}
+            return self.usage[key]
 
     def count_api_call(self, n: int = 1) -> int:
-        with self.lock:
-            key = f"api_usage:{date.today().isoformat()}"
-            self.db.execute("INSERT INTO _meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET "
-                            "value = CAST(value AS INTEGER) + ?", (key, str(n), n))
-            return int(self.meta(key))
+        used = self.api_usage() + n
+        with self.usage_lock:
+            self.usage[self._usage_key()] = used
+        self.flush_usage(block=False)
+        return used
 
     def reset_api_usage(self) -> None:
-        self.set_meta(f"api_usage:{date.today().isoformat()}", "0")
+        with self.usage_lock:
+            self.usage = {self._usage_key(): 0}
+        self.flush_usage()
+
+    def flush_usage(self, block: bool = True) -> None:
+        if not self.lock.acquire(blocking=block):
+            return
+        try:
+            with self.usage_lock:
+                items = list(self.usage.items())
+            for key, used in items:
+                self.db.execute("INSERT INTO _meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                                (key, str(used)))
+        finally:
+            self.lock.release()
 
     # -- names ----------------------------------------------------------------------------------
     def object_name(self, name: str) -> str:
@@ -175,49 +212,81 @@ class Store:
         Records are dicts of API names (REST) or `Rel__r.Field` (Bulk); for update/delete they carry "Id".
         `fault(key)` may return a RecordError to inject (lock errors)."""
         with self.lock:
-            if op == "delete":
-                return self._delete([r.get("Id") for r in records], fault)
-            return self._save(obj, op, records, ext_field, all_or_none, fault)
+            self.db.execute("BEGIN")
+            try:
+                if op == "delete":
+                    results = self._delete([r.get("Id") for r in records], fault)
+                else:
+                    results = self._save(obj, op, records, ext_field, all_or_none, fault)
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+            return results
+
+    def _column(self, obj: str, name: str, op: str) -> tuple:
+        """How a record key is written (cached): ("rel", lookup, parent, parent field) for `Rel__r.Field` or
+        `Rel__r: {...}`, ("skip",) for the Id of an update, ("field", name, validator), or ("refused", name)."""
+        cached = self._columns.get((obj, name, op))
+        if cached is not None:
+            return cached
+        if "." in name:
+            rel, pfield = name.split(".", 1)
+            lookup, parent = self.relationship(obj, rel)
+            plan = ("rel", lookup, parent, self.field_name(parent, pfield))
+        elif self.field_name(obj, name) is None and any(
+                (f.get("relationshipName") or "").lower() == name.lower() for f in self.fields[obj].values()):
+            lookup, parent = self.relationship(obj, name)
+            plan = ("rel", lookup, parent, None)
+        else:
+            real = self.field_name(obj, name)
+            if real == "Id" and op == "update":
+                plan = ("skip",)
+            elif real in READ_ONLY or real not in self.validators[obj] or self.fields[obj][real].get("autoNumber"):
+                plan = ("refused", real)
+            else:
+                plan = ("field", real, self.validators[obj][real])
+        self._columns[(obj, name, op)] = plan
+        return plan
 
     def _save(self, obj, op, records, ext_field, all_or_none, fault) -> list[dict]:
-        fields, validators = self.fields[obj], self.validators[obj]
+        fields = self.fields[obj]
         n = len(records)
         clean: list[dict[str, Any]] = [{} for _ in range(n)]
         refs: list[dict[str, tuple[str, str, str]]] = [{} for _ in range(n)]  # lookup -> (parent, ext field, value)
         errors: list[dict | None] = [None] * n
+        record_types = self.record_types.get(obj, set())
         for i, rec in enumerate(records):
+            row = clean[i]
             try:
                 for name, value in rec.items():
                     if name == "attributes":
                         continue
-                    if "." in name or isinstance(value, dict):
+                    plan = self._column(obj, name, op)
+                    kind = plan[0]
+                    if kind == "field":
+                        try:
+                            row[plan[1]] = plan[2](value)
+                        except FieldError as fe:
+                            raise RecordError(fe.code, fe.message, fe.fields) from None
+                    elif kind == "rel":
+                        _, lookup, parent, pfield = plan
                         if isinstance(value, dict):
-                            rel, (pfield, pvalue) = name, next((k, v) for k, v in value.items() if k != "attributes")
+                            pfield, value = next((self.field_name(parent, k), v) for k, v in value.items()
+                                                 if k != "attributes")
+                        if value is None:
+                            row[lookup] = None
                         else:
-                            (rel, pfield), pvalue = name.split(".", 1), value
-                        lookup, parent = self.relationship(obj, rel)
-                        if pvalue is None:
-                            clean[i][lookup] = None
-                        else:
-                            refs[i][lookup] = (parent, self.field_name(parent, pfield), str(pvalue))
-                        continue
-                    real = self.field_name(obj, name)
-                    if real == "Id" and op == "update":
-                        continue
-                    if real in READ_ONLY or real not in validators or \
-                            (fields[real].get("autoNumber")):
+                            refs[i][lookup] = (parent, pfield, str(value))
+                    elif kind == "refused":
                         raise RecordError("INVALID_FIELD_FOR_INSERT_UPDATE",
-                                          f"Unable to create/update fields: {real}. Please check the security settings "
-                                          "of this field and verify that it is read/write for your profile or "
-                                          "permission set.", [real])
-                    try:
-                        clean[i][real] = validators[real](value)
-                    except FieldError as fe:
-                        raise RecordError(fe.code, fe.message, fe.fields) from None
-                if op == "upsert" and clean[i].get(ext_field) is None:
+                                          f"Unable to create/update fields: {plan[1]}. Please check the security "
+                                          "settings of this field and verify that it is read/write for your profile "
+                                          "or permission set.", [plan[1]])
+                if op == "upsert" and row.get(ext_field) is None:
                     raise RecordError("MISSING_ARGUMENT", f"{ext_field} not specified", [ext_field])
-                rt = clean[i].get("RecordTypeId")
-                if rt is not None and rt not in self._record_types(obj):
+                rt = row.get("RecordTypeId")
+                if rt is not None and rt not in record_types:
                     raise RecordError("INVALID_CROSS_REFERENCE_KEY",
                                       f"Record Type ID: this ID value isn't valid for the user: {rt}", ["RecordTypeId"])
             except RecordError as re_:
@@ -292,29 +361,32 @@ class Store:
         self._update(obj, updates, ts)
         return results
 
-    def _record_types(self, obj: str) -> set[str]:
-        return {r[0] for r in self.db.execute('SELECT "Id" FROM "RecordType" WHERE "SobjectType" = ? AND "IsActive" = 1',
-                                              (obj,))}
-
     def _is_person(self, record_type_id: str | None) -> bool:
-        if record_type_id is None:
-            return False
-        r = self.db.execute('SELECT "IsPersonType" FROM "RecordType" WHERE "Id" = ?', (record_type_id,)).fetchone()
-        return bool(r and r[0])
+        return record_type_id in self.person_types
+
+    def _required(self, obj: str, person: bool) -> tuple[str, ...]:
+        """Fields a record must have: createable, not nillable, not defaulted (describe's `required`); a
+        person account needs LastName instead of Name."""
+        key = (obj, person)
+        if key not in self._required_cache:
+            fields = self.fields[obj]
+            required = [n for n, f in fields.items()
+                        if not f["nillable"] and f["createable"] and not f.get("defaultedOnCreate")
+                        and f["type"] != "boolean" and n not in READ_ONLY]
+            if obj == "Account":
+                required = [n for n in required if n not in ("Name", "LastName")]
+                required.append("LastName" if person and "LastName" in fields else "Name")
+            self._required_cache[key] = tuple(dict.fromkeys(required))
+        return self._required_cache[key]
 
     def _check_required(self, obj: str, values: dict, existing: tuple[int, dict] | None) -> None:
-        fields = self.fields[obj]
-        merged = dict(existing[1]) if existing else {}
-        merged.update(values)
-        required = [n for n, f in fields.items()
-                    if not f["nillable"] and f["createable"] and not f.get("defaultedOnCreate")
-                    and f["type"] != "boolean" and n not in READ_ONLY]
-        if obj == "Account":
-            person = self._is_person(merged.get("RecordTypeId"))
-            required = [n for n in required if n != "Name"] + (["LastName"] if person and "LastName" in fields
-                                                               else ["Name"])
-        required = list(dict.fromkeys(required))
-        missing = [n for n in required if merged.get(n) is None and (existing is None or n in values)]
+        current = existing[1] if existing else {}
+        record_type = values.get("RecordTypeId", current.get("RecordTypeId"))
+        if existing is None:
+            missing = [n for n in self._required(obj, record_type in self.person_types) if values.get(n) is None]
+        else:
+            missing = [n for n in self._required(obj, record_type in self.person_types)
+                       if n in values and values[n] is None]
         if missing:
             raise RecordError("REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(missing)}]",
                               missing)
@@ -337,12 +409,19 @@ class Store:
                     break
                 clean[i][lookup] = hit[1]["Id"]
 
-    def _rows_by(self, obj: str, column: str, values: list[str]) -> dict[str, tuple[int, dict]]:
-        """Live rows whose `column` is one of values: {value: (row, record)}."""
+    def _rows_by(self, obj: str, column: str, values: list[str], everything: bool = False) -> dict[str, tuple[int, dict]]:
+        """Live rows whose `column` is one of values: {value: (row, record)}. Unless `everything`, only
+        the columns writes need (Id, required fields, what a person account's Name is made of)."""
+        if everything:
+            select = "*"
+        else:
+            wanted = {"_row", "Id", column, "RecordTypeId", "FirstName", "LastName",
+                      *self._required(obj, True), *self._required(obj, False)}
+            select = ", ".join(f'"{c}"' for c in wanted if c in self.fields[obj] or c in ("_row", column))
         out = {}
         for k in range(0, len(values), _CHUNK):
             chunk = values[k:k + _CHUNK]
-            cur = self.db.execute(f'SELECT * FROM "{obj}" WHERE "IsDeleted" = 0 AND "{column}" IN '
+            cur = self.db.execute(f'SELECT {select} FROM "{obj}" WHERE "IsDeleted" = 0 AND "{column}" IN '
                                   f'({",".join("?" * len(chunk))})', chunk)
             names = [d[0] for d in cur.description]
             for row in cur:
@@ -353,8 +432,8 @@ class Store:
     def _derived(self, obj: str, values: dict, merged: dict) -> dict:
         """Columns Salesforce computes: lower-cased external IDs, a person account's Name."""
         out = {}
-        for name, f in self.fields[obj].items():
-            if f.get("externalId") and name in values:
+        for name in self.ext_fields[obj]:
+            if name in values:
                 out[xid(name)] = None if values[name] is None else str(values[name]).lower()
         if obj == "Account" and {"FirstName", "LastName", "RecordTypeId"} & values.keys() \
                 and self._is_person(merged.get("RecordTypeId")):
@@ -379,22 +458,17 @@ class Store:
                                   for row, rid, full in rows])
 
     def _update(self, obj: str, updates: list, ts: str) -> None:
-        """Only the fields a record carries change (Bulk's empty cells and fields left out of REST stay)."""
-        if not updates:
-            return
-        prepared = [(row, {**values, **self._derived(obj, values, {**current, **values})})
-                    for row, values, current in updates]
-        columns = sorted({c for _, full in prepared for c in full})
-        sets = "".join(f', "{c}" = CASE WHEN ? THEN ? ELSE "{c}" END' for c in columns)
-        sql = f'UPDATE "{obj}" SET "LastModifiedDate" = ?, "SystemModstamp" = ?, _writes = _writes + 1{sets} WHERE _row = ?'
-        params = []
-        for row, full in prepared:
-            p: list = [ts, ts]
-            for c in columns:
-                p += [c in full, full.get(c)]
-            p.append(row)
-            params.append(p)
-        self.db.executemany(sql, params)
+        """Only the fields a record carries change (Bulk's empty cells and fields left out of REST stay):
+        rows are grouped by the set of fields they carry, one UPDATE statement per group."""
+        groups: dict[tuple[str, ...], list] = {}
+        for row, values, current in updates:
+            full = {**values, **self._derived(obj, values, {**current, **values})}
+            columns = tuple(sorted(full))
+            groups.setdefault(columns, []).append((ts, ts, *(full[c] for c in columns), row))
+        for columns, params in groups.items():
+            sets = "".join(f', "{c}" = ?' for c in columns)
+            self.db.executemany(f'UPDATE "{obj}" SET "LastModifiedDate" = ?, "SystemModstamp" = ?, '
+                                f'_writes = _writes + 1{sets} WHERE _row = ?', params)
 
     def _delete(self, ids: list[str | None], fault) -> list[dict]:
         results = []
@@ -427,7 +501,7 @@ class Store:
     def get(self, obj: str, column: str, value: str, api_version: str) -> dict | None:
         with self.lock:
             column = xid(column) if column != "Id" else "Id"
-            found = self._rows_by(obj, column, [value.lower() if column != "Id" else value])
+            found = self._rows_by(obj, column, [value.lower() if column != "Id" else value], everything=True)
             if not found:
                 return None
             _, rec = next(iter(found.values()))
@@ -483,5 +557,6 @@ class Store:
             return [json.loads(v) for (v,) in self.db.execute("SELECT value FROM _meta WHERE key LIKE 'job:%'")]
 
     def close(self) -> None:
+        self.flush_usage()
         with self.lock:
             self.db.close()
