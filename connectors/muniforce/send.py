@@ -28,6 +28,8 @@ from connectors.muniforce.report import Reject, SyncReport, redact
 from connectors.muniforce.state import OUTCOME_COLUMNS, mark_absent, mark_pending, mark_unfinished, record_outcomes
 
 OUTCOMES = "mf_outcomes"
+# A delete answered with one of these: the record is not there (any more), which is what was wanted.
+GONE = {"ENTITY_IS_DELETED", "INVALID_CROSS_REFERENCE_KEY"}
 _SCHEMA = pa.schema([("key", pa.string()), ("ok", pa.bool_()), ("sf_id", pa.string()), ("created", pa.bool_()),
                      ("code", pa.string()), ("message", pa.string()), ("fields", pa.string()),
                      ("transient", pa.bool_())])
@@ -162,8 +164,8 @@ class Sender:
             return (key, True, result.get("id"), bool(result.get("created")), None, None, None, False)
         err = (result.get("errors") or [{}])[0]
         code = err.get("statusCode") or err.get("errorCode") or "UNKNOWN"
-        if deleting and code == "ENTITY_IS_DELETED":
-            return (key, True, None, False, None, None, None, False)  # already gone: that is what we wanted
+        if deleting and code in GONE:
+            return (key, True, None, False, None, None, None, False)
         return (key, False, None, False, code, redact(err.get("message") or "", values),
                 ",".join(err.get("fields") or []), code in TRANSIENT_CODES)
 
@@ -224,7 +226,7 @@ class Sender:
                         continue
                     code, message, fields = bulk.parse_error(row.get("sf__Error", ""))
                     values = [v for k, v in row.items() if not k.startswith("sf__")]
-                    if code in ("ENTITY_IS_DELETED",) and group.op == "delete":
+                    if group.op == "delete" and code in GONE:
                         rows.append((key, True, None, False, None, None, None, False))
                     else:
                         rows.append((key, False, None, False, code, redact(message, values), fields,

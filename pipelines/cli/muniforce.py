@@ -71,11 +71,14 @@ def sfdx(out: Path = typer.Option(..., "--out", help="Directory for the SFDX pro
 
 @app.command()
 def standin(
-    db: Path = typer.Option(..., "--db", help="SQLite file holding the stand-in's data (kept across restarts)"),
+    db: Path = typer.Option(None, "--db", help="SQLite file holding the stand-in's data, kept across restarts "
+                                                "(default $TOSHAV_HOME/muniforce-standin.sqlite)"),
     port: int = typer.Option(0, "--port", help="Port on 127.0.0.1 (0: any free port)"),
     daily_limit: int = typer.Option(100_000, help="Daily API request limit the stand-in enforces"),
 ) -> None:
     """Run the local MuniForce stand-in in the foreground (Ctrl-C stops it)."""
     from connectors.muniforce.standin import run_foreground
+    from pipelines.settings import toshav_home
 
-    run_foreground(db, port, daily_limit, echo=lambda line: typer.echo(line))
+    run_foreground(db or toshav_home() / "muniforce-standin.sqlite", port, daily_limit,
+                   echo=lambda line: typer.echo(line))
