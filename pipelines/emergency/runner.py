@@ -175,6 +175,7 @@ def run_query(name: str, municipality: int, raw_params: Mapping[str, Sequence[st
         raise ValueError(f"unknown channel {channel!r}")
     audit = audit or AuditLog.of(municipality, home)
     given = _given(raw_params)
+    exports = tuple(exports)
 
     def log(outcome: str, row_count: int | None = None) -> None:
         audit.record(municipality=municipality, user_name=user.strip(), role=role, channel=channel, query=name,
