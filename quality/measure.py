@@ -232,10 +232,5 @@ def measure_suite(con: duckdb.DuckDBPyConnection, suite: Suite, municipality: in
     return out
 
 
-def suite_row_count(measurements: dict[str, Measurement]) -> int | None:
-    m = measurements.get("row_count_drift")
-    return m.elements if m else None
-
-
 def _has_table(con, name: str) -> bool:
     return bool(table_columns(con, name))

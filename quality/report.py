@@ -116,7 +116,9 @@ def render_html(report: QualityReport) -> str:
         "<tr>" + _cell(s.asset) + _cell(s.suite) + _cell(s.checks, "num") + _cell(s.passed, "num ok")
         + _cell(s.failed_error, "num ERROR" if s.failed_error else "num") + _cell(s.failed_warn, "num WARN" if s.failed_warn else "num")
         + _cell(s.blocking_failed, "num ERROR" if s.blocking_failed else "num")
-        + _cell(f"{s.evaluated_at:%Y-%m-%d %H:%M}") + _cell(s.run_id[:8]) + "</tr>"
+        + _cell(f"{s.evaluated_at:%Y-%m-%d %H:%M}")
+        + _cell(s.run_id[:8] + ("" if s.run_id == report.run_id else " (earlier run)"), "" if s.run_id == report.run_id else "WARN")
+        + "</tr>"
         for s in report.suites)
     rows_fail = "".join(
         "<tr>" + _cell(r["asset"]) + _cell(r["check_name"]) + _cell(r["severity"] + (" (blocking)" if r["blocking"] else ""), r["severity"])
@@ -142,7 +144,9 @@ def render_html(report: QualityReport) -> str:
 <body>
 <h1>Data quality — municipality {report.municipality}</h1>
 <p>Latest run {_e((report.run_id or "none")[:8])}; report written {report.generated_at:%Y-%m-%d %H:%M}.
-ERROR checks marked blocking stop the MuniForce sync; WARN checks are reported only.</p>
+ERROR checks marked blocking stop the MuniForce sync; WARN checks are reported only.
+A suite marked "earlier run" was not evaluated in the latest run (its asset did not run, e.g. stopped by a
+blocking check): its last results are shown.</p>
 <h2>Suites</h2>
 <table><tr><th>asset</th><th>suite</th><th>checks</th><th>passed</th><th>failed ERROR</th><th>failed WARN</th>
 <th>blocking failed</th><th>evaluated</th><th>run</th></tr>{rows_suites}</table>

@@ -49,23 +49,30 @@ def quality(
     for col in ("checks", "passed", "ERROR", "WARN", "blocking"):
         suites.add_column(col, justify="right", min_width=len(col), no_wrap=True)
     for s in report.suites:
-        suites.add_row(s.suite if s.suite == s.asset else f"{s.suite} ({s.asset})", str(s.checks), str(s.passed),
+        name = s.suite if s.suite == s.asset else f"{s.suite} ({s.asset})"
+        if s.run_id != report.run_id:      # not evaluated in the latest run (e.g. stopped by a blocking check)
+            name += f" [dim](run {s.run_id[:8]})[/dim]"
+        suites.add_row(name, str(s.checks), str(s.passed),
                        f"[red]{s.failed_error}[/red]" if s.failed_error else "0",
                        f"[yellow]{s.failed_warn}[/yellow]" if s.failed_warn else "0",
                        f"[bold red]{s.blocking_failed}[/bold red]" if s.blocking_failed else "0")
     if report.results:
         console.print(suites)
-        console.print("ERROR / WARN: failed checks of that severity; blocking: failed ERROR checks that stop the sync")
+        console.print("ERROR / WARN: failed checks of that severity; blocking: failed ERROR checks that stop the sync; "
+                      "(run ...): not evaluated in the latest run, its last results shown")
 
     if report.failures:
-        fails = Table(title="Failing checks")
-        for col in ("asset", "check", "severity", "violating", "threshold", "samples (public only)"):
-            fails.add_column(col)
+        console.print("[bold]Failing checks[/bold]")
         for r in report.failures:
-            sev = f"[red]{r['severity']}[/red]" if r["severity"] == "ERROR" else f"[yellow]{r['severity']}[/yellow]"
-            fails.add_row(r["asset"], r["check_name"], sev + (" blocking" if r["blocking"] else ""), share(r) or (r["note"] or ""),
-                          r["threshold"], ", ".join(map(str, r["samples"][:5])))
-        console.print(fails)
+            colour = "red" if r["severity"] == "ERROR" else "yellow"
+            tag = f"[{colour}]{r['severity']}{' blocking' if r['blocking'] else ''}[/{colour}]"
+            count = share(r)
+            if count and r["observed"] is not None and r["check_name"] != "row_count_drift":
+                count += f" ({r['observed']:.1%})"
+            console.print(f"{tag} {r['asset']} · [bold]{r['check_name']}[/bold]: {count or r['note'] or ''}"
+                          f"  [dim](threshold {r['threshold']})[/dim]", highlight=False)
+            if r["samples"]:
+                console.print(f"    samples, {r['samples_of']}: " + ", ".join(map(str, r["samples"][:5])), highlight=False)
     elif report.results:
         console.print("[green]every check passed[/green]")
 
