@@ -66,7 +66,6 @@ class SyncReport:
         return {
             **totals,
             "api_calls": self.api_calls,
-            "dry_run": self.dry_run,
             "stopped": self.stopped or "",
             "by_target": json.dumps({t: asdict(c) for t, c in self.targets.items()}),
             "rejects_by_code": json.dumps(dict(Counter(r.code for r in self.rejects))),
