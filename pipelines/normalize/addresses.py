@@ -38,18 +38,17 @@ def install_address_macros(con: duckdb.DuckDBPyConnection) -> None:
     types = _words()["street_types"]
     written = _sql_list(types.keys())
     canonical = _sql_list(types.values())
+    # street_key_*_m take the matching form (heb_match) of the name, so it is computed once per name
     con.execute(f"""
-        CREATE OR REPLACE MACRO street_words(s) AS string_split(heb_match(s), ' ');
-        -- the first word canonicalised if it is a street-type word
-        CREATE OR REPLACE MACRO street_key_written(s) AS nullif(trim(array_to_string(list_transform(
-            street_words(s), lambda w, i: CASE WHEN i = 1 AND list_contains({written}, w)
+        CREATE OR REPLACE MACRO street_key_written_m(m) AS nullif(trim(array_to_string(list_transform(
+            string_split(m, ' '), lambda w, i: CASE WHEN i = 1 AND list_contains({written}, w)
                                      THEN {canonical}[list_position({written}, w)] ELSE w END), ' ')), '');
-        CREATE OR REPLACE MACRO street_key_bare(s) AS nullif(array_to_string(list_filter(
-            street_words(s), lambda w, i: NOT (i = 1 AND list_contains({written}, w))), ' '), '');
-        CREATE OR REPLACE MACRO street_key_sorted(s) AS array_to_string(list_sort(string_split(street_key_bare(s), ' ')), ' ');
-        CREATE OR REPLACE MACRO street_key_skeleton(s) AS array_to_string(list_sort(list_transform(
-            string_split(street_key_bare(s), ' '), lambda w: w[1] || replace(replace(w[2:], 'ו', ''), 'י', ''))), ' ');
-        CREATE OR REPLACE MACRO street_key_translit(s) AS translate(street_key_bare(s),
+        CREATE OR REPLACE MACRO street_key_bare_m(m) AS nullif(array_to_string(list_filter(
+            string_split(m, ' '), lambda w, i: NOT (i = 1 AND list_contains({written}, w))), ' '), '');
+        CREATE OR REPLACE MACRO street_key_sorted_m(m) AS array_to_string(list_sort(string_split(street_key_bare_m(m), ' ')), ' ');
+        CREATE OR REPLACE MACRO street_key_skeleton_m(m) AS array_to_string(list_sort(list_transform(
+            string_split(street_key_bare_m(m), ' '), lambda w: w[1] || replace(replace(w[2:], 'ו', ''), 'י', ''))), ' ');
+        CREATE OR REPLACE MACRO street_key_translit_m(m) AS translate(street_key_bare_m(m),
             'אבגדהוזחטיכלמנסעפצקרשת', 'abgdhvzxtyklmnsepcqrwu');
     """)
 
@@ -58,16 +57,19 @@ def load_reference_streets(con: duckdb.DuckDBPyConnection, municipality: int) ->
     """(Re)build `ref_streets` and `ref_street_keys` for the municipality; returns the number of streets."""
     install_address_macros(con)
     rows = [(s.street_code, s.street_name, s.is_neighbourhood) for s in streets_of(municipality)]
-    con.execute("CREATE OR REPLACE TABLE ref_streets (street_code INTEGER PRIMARY KEY, street_name VARCHAR, is_neighbourhood BOOLEAN)")
+    con.execute("""CREATE OR REPLACE TABLE ref_streets (street_code INTEGER PRIMARY KEY, street_name VARCHAR,
+                   is_neighbourhood BOOLEAN, key_translit VARCHAR)""")
     if rows:
-        con.executemany("INSERT INTO ref_streets VALUES (?, ?, ?)", rows)
+        con.executemany("INSERT INTO ref_streets VALUES (?, ?, ?, NULL)", rows)
+        con.execute("UPDATE ref_streets SET key_translit = street_key_translit_m(heb_match(street_name))")
     con.execute("""
         CREATE OR REPLACE TABLE ref_street_keys AS
-        WITH keys AS (
-            SELECT street_code, 1 AS tier, street_key_written(street_name) AS key FROM ref_streets
-            UNION ALL SELECT street_code, 2, street_key_bare(street_name) FROM ref_streets
-            UNION ALL SELECT street_code, 3, street_key_sorted(street_name) FROM ref_streets
-            UNION ALL SELECT street_code, 4, street_key_skeleton(street_name) FROM ref_streets
+        WITH m AS (SELECT street_code, heb_match(street_name) AS m FROM ref_streets),
+        keys AS (
+            SELECT street_code, 1 AS tier, street_key_written_m(m) AS key FROM m
+            UNION ALL SELECT street_code, 2, street_key_bare_m(m) FROM m
+            UNION ALL SELECT street_code, 3, street_key_sorted_m(m) FROM m
+            UNION ALL SELECT street_code, 4, street_key_skeleton_m(m) FROM m
         )
         -- a key that names two streets is ambiguous at that tier and is not used
         SELECT tier, key, any_value(street_code) AS street_code
@@ -79,22 +81,23 @@ def load_reference_streets(con: duckdb.DuckDBPyConnection, municipality: int) ->
 
 MATCH_SQL = """
 WITH names AS (SELECT DISTINCT {col} AS street_text FROM {source} WHERE {col} IS NOT NULL),
+matched AS (SELECT street_text, heb_match(street_text) AS m FROM names),
 typed AS (
-    SELECT street_text, street_key_written(street_text) AS k1, street_key_bare(street_text) AS k2,
-           street_key_sorted(street_text) AS k3, street_key_skeleton(street_text) AS k4,
-           street_key_translit(street_text) AS kt
-    FROM names
+    SELECT street_text, street_key_written_m(m) AS k1, street_key_bare_m(m) AS k2, street_key_sorted_m(m) AS k3,
+           street_key_skeleton_m(m) AS k4, street_key_translit_m(m) AS kt
+    FROM matched
+),
+hits AS (
+    SELECT t.street_text, r.street_code, r.tier FROM typed t JOIN ref_street_keys r ON r.tier = 1 AND r.key = t.k1
+    UNION ALL SELECT t.street_text, r.street_code, r.tier FROM typed t JOIN ref_street_keys r ON r.tier = 2 AND r.key = t.k2
+    UNION ALL SELECT t.street_text, r.street_code, r.tier FROM typed t JOIN ref_street_keys r ON r.tier = 3 AND r.key = t.k3
+    UNION ALL SELECT t.street_text, r.street_code, r.tier FROM typed t JOIN ref_street_keys r ON r.tier = 4 AND r.key = t.k4
 ),
 exact AS (
-    SELECT t.street_text, arg_min(r.street_code, r.tier) AS street_code, min(r.tier) AS tier
-    FROM typed t JOIN ref_street_keys r
-      ON (r.tier = 1 AND r.key = t.k1) OR (r.tier = 2 AND r.key = t.k2)
-      OR (r.tier = 3 AND r.key = t.k3) OR (r.tier = 4 AND r.key = t.k4)
-    GROUP BY t.street_text
+    SELECT street_text, arg_min(street_code, tier) AS street_code, min(tier) AS tier FROM hits GROUP BY street_text
 ),
 fuzzy_candidates AS (
-    SELECT t.street_text, s.street_code,
-           jaro_winkler_similarity(t.kt, street_key_translit(s.street_name)) AS score
+    SELECT t.street_text, s.street_code, jaro_winkler_similarity(t.kt, s.key_translit) AS score
     FROM typed t CROSS JOIN ref_streets s
     WHERE t.street_text NOT IN (SELECT street_text FROM exact) AND length(t.kt) >= {min_len}
 ),

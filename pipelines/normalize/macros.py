@@ -16,52 +16,68 @@ def _lit(s: str) -> str:
     return "'" + s.replace("'", "''") + "'"
 
 
-def _clean_translate_args() -> tuple[str, str]:
-    src = "".join(chars for chars, _ in h.CLEAN_MAP)
-    dst = "".join(to * len(chars) for chars, to in h.CLEAN_MAP)
-    return src + h.CLEAN_DELETE, dst
+def _replace_chain(expr: str, pairs) -> str:
+    """Nested replace() calls: DuckDB's translate() costs per character of its `from` set, replace() does not."""
+    for old, new in pairs:
+        expr = f"replace({expr}, {_lit(old)}, {_lit(new)})"
+    return expr
+
+
+def _char_class(chars: str) -> str:
+    """An RE2 character class of the given characters, written as \\x{...} escapes."""
+    return "[" + "".join(f"\\x{{{ord(c):04X}}}" for c in chars) + "]"
 
 
 def macro_sql() -> list[str]:
-    src, dst = _clean_translate_args()
-    punct = h.MATCH_SPACE + h.MATCH_DELETE
-    spaces = " " * len(h.MATCH_SPACE)
+    clean_pairs = [(c, to) for chars, to in h.CLEAN_MAP for c in chars]
+    match_pairs = list(zip(h.FINALS, h.NON_FINALS)) + [(c, "") for c in h.MATCH_DELETE] + [(c, " ") for c in h.MATCH_SPACE]
     return [
         # --- Hebrew text --------------------------------------------------------------------------------------
-        f"""CREATE OR REPLACE MACRO heb_clean(s) AS
-            nullif(trim(regexp_replace(translate(nfc_normalize(CAST(s AS VARCHAR)), {_lit(src)}, {_lit(dst)}), ' +', ' ', 'g')), '')""",
-        f"""CREATE OR REPLACE MACRO heb_match(s) AS
-            nullif(trim(regexp_replace(lower(translate(translate(heb_clean(s), {_lit(h.FINALS)}, {_lit(h.NON_FINALS)}),
-                   {_lit(punct)}, {_lit(spaces)})), ' +', ' ', 'g')), '')""",
+        # fast path: plain Hebrew words separated by single spaces are already clean (most names)
+        f"""CREATE OR REPLACE MACRO heb_clean(s) AS CASE
+              WHEN regexp_full_match(CAST(s AS VARCHAR), '[א-ת]+(?: [א-ת]+)*') THEN CAST(s AS VARCHAR)
+              ELSE nullif(trim(regexp_replace({_replace_chain(
+                f"regexp_replace(nfc_normalize(CAST(s AS VARCHAR)), {_lit(_char_class(h.CLEAN_DELETE))}, '', 'g')",
+                clean_pairs)}, ' +', ' ', 'g')), '') END""",
+        # heb_match_c takes text that is already heb_clean'ed (staging cleans each column once)
+        f"""CREATE OR REPLACE MACRO heb_match_c(c) AS
+            nullif(trim(regexp_replace(lower({_replace_chain("c", match_pairs)}), ' +', ' ', 'g')), '')""",
+        "CREATE OR REPLACE MACRO heb_match(s) AS heb_match_c(heb_clean(s))",
         f"""CREATE OR REPLACE MACRO heb_translit(s) AS
-            translate(heb_match(s), {_lit(h.HEBREW_LETTERS)}, {_lit(h.TRANSLIT_LETTERS)})""",
+            {_replace_chain("heb_match(s)", zip(h.HEBREW_LETTERS, h.TRANSLIT_LETTERS))}""",
         """CREATE OR REPLACE MACRO heb_skeleton(s) AS
             array_to_string(list_transform(string_split(heb_match(s), ' '),
                             lambda w: w[1] || replace(replace(w[2:], 'ו', ''), 'י', '')), ' ')""",
         # --- Israeli ID ----------------------------------------------------------------------------------------
         r"""CREATE OR REPLACE MACRO il_id_compact(s) AS upper(regexp_replace(CAST(s AS VARCHAR), '[\s\-./]', '', 'g'))""",
-        r"""CREATE OR REPLACE MACRO il_id_type(s) AS CASE
-              WHEN s IS NULL OR trim(CAST(s AS VARCHAR)) = '' THEN 'Unknown'
-              WHEN regexp_full_match(il_id_compact(s), '\d{1,9}') THEN 'IsraeliID'
-              WHEN regexp_full_match(il_id_compact(s), '[A-Z]{1,2}\d{5,9}|\d{5,9}[A-Z]') THEN 'Passport'
+        # Luhn over the 9 digits in integer arithmetic (k = position from the right; weights 1,2,1,2,...)
+        "CREATE OR REPLACE MACRO il_id_checksum_ok(p) AS ("
+        + " + ".join(f"((TRY_CAST(p AS BIGINT) // {10 ** k}) % 10 * {1 + k % 2}) // 10"
+                     f" + ((TRY_CAST(p AS BIGINT) // {10 ** k}) % 10 * {1 + k % 2}) % 10" for k in range(9))
+        + ") % 10 = 0",
+        # for an already compacted value (staging computes il_id_compact once per row)
+        r"""CREATE OR REPLACE MACRO il_id_type_c(c) AS CASE
+              WHEN c IS NULL OR c = '' THEN 'Unknown'
+              WHEN regexp_full_match(c, '\d{1,9}') THEN 'IsraeliID'
+              WHEN regexp_full_match(c, '[A-Z]{1,2}\d{5,9}|\d{5,9}[A-Z]') THEN 'Passport'
               ELSE 'Unknown' END""",
-        r"""CREATE OR REPLACE MACRO il_id_normalize(s) AS CASE il_id_type(s)
-              WHEN 'IsraeliID' THEN lpad(il_id_compact(s), 9, '0')
-              ELSE nullif(il_id_compact(s), '') END""",
-        """CREATE OR REPLACE MACRO il_id_checksum_ok(p) AS
-              list_sum(list_transform(range(9), lambda i:
-                  ((ascii(p[i + 1]) - 48) * (1 + i % 2)) // 10 + ((ascii(p[i + 1]) - 48) * (1 + i % 2)) % 10)) % 10 = 0""",
-        """CREATE OR REPLACE MACRO il_id_valid(s) AS CASE il_id_type(s)
-              WHEN 'IsraeliID' THEN il_id_normalize(s) <> '000000000' AND il_id_checksum_ok(il_id_normalize(s))
-              WHEN 'Passport' THEN true
-              ELSE false END""",
+        """CREATE OR REPLACE MACRO il_id_normalize_c(c, t) AS CASE t WHEN 'IsraeliID' THEN lpad(c, 9, '0') ELSE nullif(c, '') END""",
+        """CREATE OR REPLACE MACRO il_id_valid_c(n, t) AS CASE t
+              WHEN 'IsraeliID' THEN n <> '000000000' AND il_id_checksum_ok(n)
+              WHEN 'Passport' THEN true ELSE false END""",
+        "CREATE OR REPLACE MACRO il_id_type(s) AS il_id_type_c(il_id_compact(s))",
+        "CREATE OR REPLACE MACRO il_id_normalize(s) AS il_id_normalize_c(il_id_compact(s), il_id_type(s))",
+        "CREATE OR REPLACE MACRO il_id_valid(s) AS il_id_valid_c(il_id_normalize(s), il_id_type(s))",
         # --- Phones ----------------------------------------------------------------------------------------------
         r"""CREATE OR REPLACE MACRO phone_national(s) AS regexp_replace(
               regexp_replace(regexp_replace(CAST(s AS VARCHAR), '\D', '', 'g'), '^(00972|972)', ''), '^0', '')""",
-        "CREATE OR REPLACE MACRO phone_kind(s) AS CASE "
-        + " ".join(f"WHEN regexp_full_match(phone_national(s), {_lit(p)}) THEN '{kind}'" for kind, p in kind_patterns().items())
+        # *_n variants take the national number (staging computes phone_national once per value)
+        "CREATE OR REPLACE MACRO phone_kind_n(n) AS CASE "
+        + " ".join(f"WHEN regexp_full_match(n, {_lit(p)}) THEN '{kind}'" for kind, p in kind_patterns().items())
         + " END",
-        """CREATE OR REPLACE MACRO phone_e164(s) AS CASE WHEN phone_kind(s) IS NOT NULL THEN '+972' || phone_national(s) END""",
+        "CREATE OR REPLACE MACRO phone_e164_n(n) AS CASE WHEN phone_kind_n(n) IS NOT NULL THEN '+972' || n END",
+        "CREATE OR REPLACE MACRO phone_kind(s) AS phone_kind_n(phone_national(s))",
+        "CREATE OR REPLACE MACRO phone_e164(s) AS phone_e164_n(phone_national(s))",
         # --- Dates -----------------------------------------------------------------------------------------------
         r"""CREATE OR REPLACE MACRO parse_date_any(s) AS CASE
               WHEN regexp_full_match(trim(CAST(s AS VARCHAR)), '\d{1,2}[/.\-]\d{1,2}[/.\-]\d{4}')

@@ -44,10 +44,11 @@ def _reason_list(items: list[str]) -> str:
 
 def build_parse_sql(source_name: str) -> str:
     source = load_source(source_name)
-    outputs, rejects, issues = [], [], []
+    outputs, rejects, issues, pre = [], [], [], []
     for col in source.columns:
         p = parse(col.parser, col.field)
         outputs += [f"{expr} AS \"{name}\"" for name, expr in p.outputs]
+        pre += [f"{expr} AS \"{name}\"" for name, expr in p.pre]
         present = f"nullif(trim(\"{col.field}\"), '') IS NOT NULL"
         if col.values:
             allowed = ", ".join("'" + v + "'" for v in col.values)
@@ -65,7 +66,7 @@ def build_parse_sql(source_name: str) -> str:
     return f"""
         SELECT delivery_id, _file, _row, {', '.join(outputs)}, _extra,
                {_reason_list(rejects)} AS _rejects, {_reason_list(issues)} AS _issues
-        FROM raw_{source_name} WHERE delivery_id = $delivery"""
+        FROM (SELECT *{''.join(', ' + e for e in pre)} FROM raw_{source_name} WHERE delivery_id = $delivery)"""
 
 
 def stage_source(con: duckdb.DuckDBPyConnection, source_name: str) -> StageReport:
