@@ -1,10 +1,11 @@
 """Times the MuniForce sync of a synthetic municipality against the local stand-in.
 
-    python bench/bench_sync.py --residents 1000000 [--profiles-share 0.05] [--changed 0.01] [--home DIR]
+    python bench/bench_sync.py --residents 1000000 [--profiles-share 0.10] [--changed 0.01] [--home DIR]
 
-Builds `resident_file` and `emergency_profile` (DDL from schemas/resident_model.yaml) by SQL in one DuckDB file,
-starts the stand-in as a separate process (`python -m connectors.muniforce.standin`, as `toshav standin` does,
-so the sync and the stand-in each have a core), then prints seconds and API calls of:
+Builds `resident_file` and `emergency_profile` by SQL with bench_queries.build (real Holon streets, 5% moved
+out or deceased, profiles on both legal bases, a few with consent withdrawn), starts the stand-in as a separate
+process (`python -m connectors.muniforce.standin`, as `toshav standin` does, so the sync and the stand-in each
+have a core), then prints seconds and API calls of:
   1. the first sync (everything is created, through Bulk API 2.0 jobs),
   2. a second sync with nothing changed (expected: 0 calls),
   3. an incremental sync after `--changed` of the residents changed their mobile phone.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -26,54 +28,12 @@ import duckdb
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-import schemas  # noqa: E402
+from bench_queries import MUNI, build  # noqa: E402  (the same synthetic municipality as the query benchmark)
 from connectors.muniforce.client import connect  # noqa: E402
 from connectors.muniforce.sync import SyncOptions, sync_municipality  # noqa: E402
-
-MUNI = 6600
-FIRST = ["דנה", "יוסי", "מרים", "אבי", "שרה", "משה", "רותי", "חיים", "נועה", "עמית", "תמר", "אורי", "מוחמד", "פאטמה"]
-LAST = ["כהן", "לוי", "מזרחי", "פרץ", "ביטון", "אברהם", "פרידמן", "דהן", "אזולאי", "גבאי", "חדד", "עמר", "שפירא"]
-STREETS = ["הרצל", "סוקולוב", "ויצמן", "ז'בוטינסקי", "שנקר", "אילת", "המעפילים", "גולדה מאיר"]
-
-
-def _lit(values: list[str]) -> str:
-    return "[" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + "]"
-
-
-def build(path: Path, residents: int, profiles_share: float) -> None:
-    con = duckdb.connect(str(path))
-    con.execute(schemas.ddl("resident_file"))
-    con.execute(schemas.ddl("emergency_profile"))
-    con.execute(
-        f"""
-        INSERT INTO resident_file (resident_key, municipality_code, national_id, id_type, first_name, last_name,
-            gender, birth_date, street_code, street_name, house_number, apartment, floor, zip_code, mobile_phone,
-            email, household_key, status, sources, updated_at)
-        SELECT 'R' || lpad(upper(to_hex(i)), 20, '0'), {MUNI}, lpad(CAST(100000000 + i AS VARCHAR), 9, '0'),
-               'IsraeliID', {_lit(FIRST)}[CAST(1 + hash(i, 1) % {len(FIRST)} AS BIGINT)], {_lit(LAST)}[CAST(1 + hash(i, 2) % {len(LAST)} AS BIGINT)],
-               CASE WHEN i % 2 = 0 THEN 'male' ELSE 'female' END,
-               DATE '1930-01-01' + CAST(hash(i, 3) % 30000 AS INTEGER), 100 + i % 600,
-               {_lit(STREETS)}[CAST(1 + hash(i, 4) % {len(STREETS)} AS BIGINT)], CAST(1 + hash(i, 5) % 120 AS VARCHAR),
-               CAST(1 + hash(i, 6) % 30 AS VARCHAR), CAST(hash(i, 7) % 12 AS INTEGER), '58' || lpad(CAST(i % 100000 AS VARCHAR), 5, '0'),
-               '+97250' || lpad(CAST(i AS VARCHAR), 7, '0'), CASE WHEN i % 3 = 0 THEN 'r' || i || '@example.org' END,
-               'H' || (i // 3), CASE WHEN i % 97 = 0 THEN 'moved_out' ELSE 'active' END, ['population_register'],
-               TIMESTAMP '2026-11-01 08:00:00'
-        FROM range({residents}) t(i)
-        """
-    )
-    con.execute(
-        f"""
-        INSERT INTO emergency_profile (resident_key, municipality_code, needs_codes, disability_types, mobility,
-            electricity_dependent, floor, has_elevator, lives_alone, legal_basis, consent_status, consent_date,
-            information_source, updated_at)
-        SELECT resident_key, municipality_code, ['WHEELCHAIR', 'ESCORT_EVACUATION'], ['PHYSICAL'], 'wheelchair',
-               hash(resident_key) % 5 = 0, floor, hash(resident_key) % 2 = 0, hash(resident_key) % 3 = 0,
-               'consent', 'given', DATE '2026-01-15', 'רווחה', TIMESTAMP '2026-11-01 08:00:00'
-        FROM resident_file WHERE hash(resident_key, 9) % 1000 < {int(profiles_share * 1000)}
-        """
-    )
-    con.close()
+from pipelines.settings import municipality_db_path  # noqa: E402
 
 
 def start_standin(db: Path) -> tuple[subprocess.Popen, str, str]:
@@ -102,21 +62,21 @@ def timed_sync(label: str, con, sf, options: SyncOptions) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--residents", type=int, default=1_000_000)
-    parser.add_argument("--profiles-share", type=float, default=0.05)
+    parser.add_argument("--profiles-share", type=float, default=0.10)
     parser.add_argument("--changed", type=float, default=0.01)
     parser.add_argument("--home", type=Path, default=None)
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="bench-sync-"))
     home.mkdir(parents=True, exist_ok=True)
-    db, org = home / "toshav.duckdb", home / "muniforce.sqlite"
-    for p in (db, org):
-        p.unlink(missing_ok=True)
+    org = home / "muniforce.sqlite"
+    org.unlink(missing_ok=True)
+    shutil.rmtree(home / "muniforce.sqlite.jobs", ignore_errors=True)
 
     start = time.perf_counter()
-    build(db, args.residents, args.profiles_share)
-    con = duckdb.connect(str(db))
+    build(home, args.residents, args.profiles_share)
+    con = duckdb.connect(str(municipality_db_path(MUNI, home)))
     profiles = con.execute("SELECT count(*) FROM emergency_profile").fetchone()[0]
     print(f"built {args.residents:,} residents and {profiles:,} emergency profiles in "
           f"{time.perf_counter() - start:.1f} s ({home})", flush=True)
@@ -127,8 +87,9 @@ def main() -> None:
         timed_sync("first sync", con, sf, options)
         timed_sync("second sync (no change)", con, sf, options)
         changed = con.execute(
-            f"UPDATE resident_file SET mobile_phone = '+97252' || substr(mobile_phone, 7) "
-            f"WHERE hash(resident_key, 11) % 10000 < {int(args.changed * 10000)}").fetchone()[0]
+            "UPDATE resident_file SET mobile_phone = CASE WHEN mobile_phone = '+972580000000' THEN '+972580000001' "
+            f"ELSE '+972580000000' END WHERE hash(resident_key, 11) % 10000 < {int(args.changed * 10000)}"
+        ).fetchone()[0]
         timed_sync(f"incremental ({changed:,} changed)", con, sf, options)
     finally:
         con.close()

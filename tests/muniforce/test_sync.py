@@ -136,6 +136,9 @@ def test_deactivate_policy_marks_leavers_and_withdrawn_consent_deletes_the_profi
     con.execute("DELETE FROM emergency_profile WHERE resident_key IN (?, ?)", [key(3), key(4)])
     con.execute("INSERT INTO identity_merges VALUES (?, ?, TIMESTAMP '2026-11-02 00:00:00')", [key(3), key(0)])
     con.execute("DELETE FROM emergency_profile WHERE resident_key = ?", [key(6)])   # consent withdrawn
+    con.execute("UPDATE emergency_profile SET consent_status = 'withdrawn' WHERE resident_key = ?", [key(7)])
+    con.execute("UPDATE emergency_profile SET legal_basis = 'statutory', consent_status = 'none' "
+                "WHERE resident_key = ?", [key(8)])
 
     report = sync_municipality(con, MUNI, sf, options())
     acc = live(standin, "Account")
@@ -145,9 +148,11 @@ def test_deactivate_policy_marks_leavers_and_withdrawn_consent_deletes_the_profi
     assert acc[key(3)]["LastName"] is not None   # deactivation sends only the status fields
     assert (acc[key(4)]["Resident_Status__c"], acc[key(4)]["Merged_Into__c"]) == ("Removed", None)
     profiles = live(standin, "Emergency_Profile__c")
-    assert set(profiles) == {key(i) for i in (0, 5, 7, 8, 9)}  # withdrawn, inactive and retired are gone
+    # withdrawn (row gone, or left behind with consent withdrawn), inactive and retired are gone
+    assert set(profiles) == {key(i) for i in (0, 5, 8, 9)}
+    assert profiles[key(8)]["Legal_Basis__c"] == "statutory"
     assert report.counts("Account").deactivated == 2 and report.counts("Account").updated == 2
-    assert report.counts("Emergency_Profile__c").deleted == 5
+    assert report.counts("Emergency_Profile__c").deleted == 6
     assert state(con, "Emergency_Profile__c")[key(6)][:2] == ("deleted", None)
     again = sync_municipality(con, MUNI, sf, options())
     assert again.api_calls == 0
