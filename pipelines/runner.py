@@ -18,8 +18,13 @@ from pipelines.settings import toshav_home
 
 
 def dagster_instance(home: Path) -> dg.DagsterInstance:
+    """The persistent instance; created on first use with telemetry off (a municipality's runs are its business)."""
     os.environ.setdefault("DAGSTER_HOME", str(home / "dagster"))
-    Path(os.environ["DAGSTER_HOME"]).mkdir(parents=True, exist_ok=True)
+    dagster_home = Path(os.environ["DAGSTER_HOME"])
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    config = dagster_home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
     return dg.DagsterInstance.get()
 
 
