@@ -13,12 +13,12 @@ from schemas.sources import SOURCES
 # Everything up to the resident file and emergency profile (no Salesforce needed) ...
 resident_file_job = dg.define_asset_job(
     "resident_file_job", selection=dg.AssetSelection.all() - dg.AssetSelection.groups("muniforce"),
-    partitions_def=municipality_partitions,
+
     description="Ingest, stage, resolve identities and build the resident file of one municipality.")
 
 # ... and the same plus the MuniForce sync.
 full_sync_job = dg.define_asset_job(
-    "full_sync_job", selection=dg.AssetSelection.all(), partitions_def=municipality_partitions,
+    "full_sync_job", selection=dg.AssetSelection.all(),
     description="The whole chain for one municipality, ending with the MuniForce sync.")
 
 

@@ -1,0 +1,112 @@
+"""The whole chain, in process, on a small generated municipality: Dagster job → DuckDB file → local MuniForce."""
+
+import subprocess
+import sys
+
+import dagster as dg
+import duckdb
+import pytest
+
+from connectors.muniforce.standin import start_standin
+from pipelines.definitions import build_definitions, defs
+from pipelines.defs.automation import inbox_sensor, nightly
+from pipelines.resources import Inbox, MuniForce, MunicipalityDuckDB
+from pipelines.sample_data import generate
+from pipelines.settings import municipality_db_path
+from schemas.sources import SOURCES
+
+MUNI = 6600
+CHAIN = ["reference", *[f"raw_{s}" for s in SOURCES], *[f"stg_{s}" for s in SOURCES],
+         "identity", "resident_file", "emergency_profile", "resident_file_history", "muniforce_sync"]
+
+
+def test_definitions_have_the_chain_jobs_schedule_and_sensor():
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert set(CHAIN) <= keys
+    for key in CHAIN:
+        assert graph.get(dg.AssetKey(key)).partitions_def.name == "municipality"
+    assert {j.name for j in defs.jobs} >= {"resident_file_job", "full_sync_job"}
+    schedule = defs.resolve_schedule_def("nightly")
+    assert schedule.execution_timezone == "Asia/Jerusalem" and schedule.cron_schedule == "0 2 * * *"
+    assert defs.resolve_sensor_def("inbox_sensor").job_name == "full_sync_job"
+
+
+def test_dagster_cli_loads_the_code_location():
+    out = subprocess.run([sys.executable, "-m", "dagster", "definitions", "validate", "-m", "pipelines.definitions"],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sample")
+    generate(MUNI, 1500, out, seed=11)
+    return out
+
+
+def _instance_with_partition():
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("municipality", [str(MUNI)])
+    return instance
+
+
+def test_full_chain_materializes_and_syncs(generated, tmp_path):
+    home = tmp_path / "home"
+    with start_standin(tmp_path / "standin.sqlite3") as standin:
+        resources = {"duckdb": MunicipalityDuckDB(home=str(home)), "inbox": Inbox(path=str(generated / "inbox")),
+                     "muniforce": MuniForce(instance_url=standin.url, session_id=standin.session_id)}
+        job = build_definitions(resources).resolve_job_def("full_sync_job")
+        instance = _instance_with_partition()
+        first = job.execute_in_process(partition_key=str(MUNI), instance=instance)
+        assert first.success
+        materialized = {e.asset_key.to_user_string() for e in first.get_asset_materialization_events()}
+        assert set(CHAIN) <= materialized
+        checks = first.get_asset_check_evaluations()
+        assert checks and all(c.passed for c in checks if c.severity == dg.AssetCheckSeverity.ERROR)
+
+        con = duckdb.connect(str(municipality_db_path(MUNI, home)), read_only=True)
+        # nothing lost: every delivered row is staged or quarantined
+        for source in SOURCES:
+            delivered, staged, quarantined = con.execute(f"""
+                SELECT (SELECT rows + malformed FROM deliveries WHERE source = '{source}' AND status = 'ingested'),
+                       (SELECT count(*) FROM stg_{source}),
+                       (SELECT count(*) FROM quarantine WHERE source = '{source}')""").fetchone()
+            assert delivered == staged + quarantined, source
+        residents = con.execute("SELECT count(*) FROM resident_file").fetchone()[0]
+        synced = con.execute("SELECT count(*) FROM muniforce_sync_state WHERE target = 'Account' AND last_status <> 'rejected'").fetchone()[0]
+        con.close()
+        assert 1400 <= residents <= 1700
+        assert synced >= residents * 0.99
+
+        # the same inbox again: nothing new ingested, nothing re-sent
+        second = job.execute_in_process(partition_key=str(MUNI), instance=instance)
+        assert second.success
+        meta = {e.asset_key.to_user_string(): e.materialization.metadata for e in second.get_asset_materialization_events()}
+        assert all(meta[f"raw_{s}"]["files_ingested"].value == 0 for s in SOURCES)
+        sync = meta["muniforce_sync"]
+        assert sync["created"].value == 0 and sync["updated"].value == 0
+
+
+def test_inbox_sensor_requests_a_run_for_a_new_file_once(tmp_path):
+    folder = tmp_path / "inbox" / "6600" / "yachad"
+    folder.mkdir(parents=True)
+    (folder / "yachad_2026-11-01.csv").write_text("x", encoding="utf-8")
+    instance = dg.DagsterInstance.ephemeral()
+    inbox = Inbox(path=str(tmp_path / "inbox"))
+    ctx = dg.build_sensor_context(instance=instance, resources={"inbox": inbox})
+    result = inbox_sensor(ctx)
+    assert [r.partition_key for r in result.run_requests] == ["6600"]
+    assert result.dynamic_partitions_requests[0].partition_keys == ["6600"]
+    again = inbox_sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor, resources={"inbox": inbox}))
+    assert again.run_requests == []
+    (folder / "yachad_2026-11-02.csv").write_text("y", encoding="utf-8")
+    third = inbox_sensor(dg.build_sensor_context(instance=instance, cursor=result.cursor, resources={"inbox": inbox}))
+    assert [r.partition_key for r in third.run_requests] == ["6600"]
+
+
+def test_nightly_schedule_runs_every_onboarded_municipality():
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("municipality", ["6600", "3000"])
+        requests = list(nightly(dg.build_schedule_context(instance=instance)))
+    assert sorted(r.partition_key for r in requests) == ["3000", "6600"]
