@@ -1,6 +1,8 @@
 """The whole chain, in process, on a small generated municipality: Dagster job → DuckDB file → local MuniForce."""
 
+import datetime
 import subprocess
+import zoneinfo
 import sys
 
 import dagster as dg
@@ -108,5 +110,7 @@ def test_inbox_sensor_requests_a_run_for_a_new_file_once(tmp_path):
 def test_nightly_schedule_runs_every_onboarded_municipality():
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("municipality", ["6600", "3000"])
-        requests = list(nightly(dg.build_schedule_context(instance=instance)))
+        when = datetime.datetime(2026, 11, 21, 2, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Jerusalem"))
+        requests = list(nightly(dg.build_schedule_context(instance=instance, scheduled_execution_time=when)))
     assert sorted(r.partition_key for r in requests) == ["3000", "6600"]
+    assert requests[0].run_key.endswith("2026-11-21")
