@@ -1,8 +1,8 @@
 """The MuniForce sync payload as a suite: derived from schemas/muniforce.yaml, judged BEFORE the sync sends it.
 
 The sync builds its payload inside its own step (connectors/muniforce/plan.py), so there is no payload table a
-check could read after it and still stop it. Instead the payload is built here the same way (the sync's own
-`_desired`, from the same mapping) into a temporary table, and judged by checks that sit on the asset each
+check could read after it and still stop it. Instead the payload is built here the same way (the same mapping
+and wire expressions, `payload_sql`) as a temporary view, and judged by checks that sit on the asset each
 MuniForce object is built from - Account on resident_file, Emergency_Profile__c on emergency_profile. Those
 assets are gated, so an ERROR here is blocking: the sync does not run.
 
@@ -85,12 +85,25 @@ def payload_suites() -> list[Suite]:
     return out
 
 
-def build_payload(con: duckdb.DuckDBPyConnection, suite: Suite, municipality: int) -> None:
-    """The object's desired payload exactly as the sync computes it, into the temp table `suite.table`."""
-    from connectors.muniforce.mapping import load_mapping
-    from connectors.muniforce.plan import _desired   # the sync's own payload query: one definition, not two
+def payload_sql(object_name: str, municipality: int) -> str:
+    """The object's payload as the sync computes it (connectors/muniforce/plan.py `_desired`): the same mapping,
+    the same wire expressions, the same rows - without the sync's diff hash, which a check does not need and
+    which costs seconds at 1M rows. tests/quality/test_payload.py holds the two to the same rows and values."""
+    from connectors.muniforce.mapping import load_mapping, wire_name
+    from connectors.muniforce.plan import wire_expression
     from connectors.reference import locality_name
 
     mapping = load_mapping()
-    _desired(con, mapping.object(suite.payload_object), mapping, int(municipality), locality_name(int(municipality)),
-             only_active=False, name=suite.table)
+    obj = mapping.object(object_name)
+    name = locality_name(int(municipality))
+    wires = [(wire_name(obj, f, mapping), wire_expression(f, name)) for f in obj.fields]
+    ext = wire_name(obj, obj.external_id_field, mapping)
+    where = [f"municipality_code = {int(municipality)}"] + ([f"({obj.where})"] if obj.where else [])
+    select = ", ".join(f'{expr} AS "{w}"' for w, expr in wires)
+    return f"""SELECT *, "{ext}" AS ext FROM (
+                 SELECT CAST({obj.key} AS VARCHAR) AS key, {select} FROM {obj.source} WHERE {' AND '.join(where)})"""
+
+
+def build_payload(con: duckdb.DuckDBPyConnection, suite: Suite, municipality: int) -> None:
+    """The payload as a temporary view `suite.table`: measured in the same single scan as the rules."""
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {suite.table} AS {payload_sql(suite.payload_object, municipality)}")

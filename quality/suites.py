@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from quality.formats import predicate as format_predicate
 from schemas.model import load_model
 from schemas.sources import SOURCES, load_source
 
@@ -107,11 +108,6 @@ def _per_asset(value, asset: str, default=None):
     return default if value is None else value
 
 
-def _render_format(name: str, column: str) -> str:
-    try:
-        return config()["formats"][name].replace("{column}", f'"{column}"')
-    except KeyError:
-        raise KeyError(f"resident_model.yaml names format {name!r}, which quality/expectations.yaml does not define") from None
 
 
 # --- derived from schemas/resident_model.yaml ---------------------------------------------------------------------
@@ -137,7 +133,7 @@ def model_expectations(asset: str, model_table: str) -> list[Expectation]:
                                    description=f"{f.name} is one of: {', '.join(f.values)}."))
         if f.format:
             out.append(Expectation(asset, f"{f.name}_{f.format}", "format", rule("format")["severity"], origin=origin,
-                                   column=f.name, predicate=_render_format(f.format, f.name),
+                                   column=f.name, predicate=format_predicate(f.format, f.name),
                                    description=f"{f.name} is a well-formed {f.format} value."))
     drift = rule("row_count_drift")
     out.append(Expectation(asset, "row_count_drift", "row_count_drift", drift["severity"], origin=origin,
@@ -204,7 +200,7 @@ def stg_expectations(source: str) -> list[Expectation]:
                                    description=f"{c.field} is one of: {', '.join(c.values)}."))
         if c.parser == "phone":
             out.append(Expectation(asset, f"{c.field}_e164", "format", _rule("staging", "phone_e164")["severity"],
-                                   origin=origin, column=c.field, predicate=_render_format("e164", c.field),
+                                   origin=origin, column=c.field, predicate=format_predicate("e164", c.field),
                                    description=f"{c.field} is stored in E.164 (+972...)."))
     drift = _rule("staging", "row_count_drift")
     out.append(Expectation(asset, "row_count_drift", "row_count_drift", drift["severity"], origin=origin,
