@@ -161,11 +161,11 @@ def build_plan(con: duckdb.DuckDBPyConnection, municipality: int, mapping: Mappi
             _leaving(con, obj.name, desired, table)
             deletes.append(_finish(con, Group(obj, "delete", table, f"mf_todo_{i}_delete", [])))
 
-    account_first = sorted(range(len(upserts)), key=lambda j: upserts[j].obj.name != account.name)
-    plan.groups = [g for g in deletes if g.obj.name != account.name]
-    plan.groups += [upserts[j] for j in account_first[:1]] + extra
-    plan.groups += [g for g in deletes if g.obj.name == account.name]
-    plan.groups += [upserts[j] for j in account_first[1:]]
+    def parent(g: Group) -> bool:
+        return g.obj.name == account.name
+
+    plan.groups = ([g for g in deletes if not parent(g)] + [g for g in upserts if parent(g)] + extra
+                   + [g for g in deletes if parent(g)] + [g for g in upserts if not parent(g)])
     return plan
 
 

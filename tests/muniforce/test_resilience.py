@@ -15,7 +15,7 @@ from connectors.muniforce.calls import RetryPolicy
 from connectors.muniforce.client import connect
 from connectors.muniforce.standin import start_standin
 from connectors.muniforce.sync import sync_municipality
-from tests.muniforce.conftest import MUNI, Sleeps, add_profiles, add_residents, key, live, make_db, options
+from tests.muniforce.conftest import MUNI, Sleeps, add_profiles, add_residents, live, make_db, options
 
 PROJECT = Path(__file__).resolve().parents[2]
 

@@ -8,8 +8,7 @@ import io
 
 import pytest
 import requests
-from simple_salesforce.exceptions import (SalesforceExpiredSession, SalesforceMalformedRequest,
-                                          SalesforceRefusedRequest, SalesforceResourceNotFound)
+from simple_salesforce.exceptions import SalesforceMalformedRequest, SalesforceRefusedRequest, SalesforceResourceNotFound
 
 from connectors.muniforce.client import api_meter, connect
 from connectors.muniforce.standin import start_standin
