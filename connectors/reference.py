@@ -50,6 +50,30 @@ def _unmirror(name: str) -> str:
     return name
 
 
+# data.gov.il column names of the streets resource -> our names
+CKAN_STREET_COLUMNS = {"city_code": "סמל_ישוב", "city_name": "שם_ישוב", "street_code": "סמל_רחוב", "street_name": "שם_רחוב"}
+
+
+def fetch_streets(base_url: str = "https://data.gov.il", resource_id: str = STREETS_RESOURCE_ID,
+                  municipality: int | None = None, **client_options) -> list[Street]:
+    """The street registry from data.gov.il's CKAN API (all of it, or one municipality's)."""
+    from connectors.ckan import CkanClient
+
+    client = CkanClient(base_url, resource_id, name="data.gov.il", **client_options)
+    rows = client.fetch({CKAN_STREET_COLUMNS["city_code"]: int(municipality)} if municipality is not None else None)
+    c = CKAN_STREET_COLUMNS
+    return [Street(int(r[c["city_code"]]), str(r[c["city_name"]]).strip(), int(r[c["street_code"]]),
+                   str(r[c["street_name"]]).strip()) for r in rows]
+
+
+def save_streets(streets: list[Street], path: Path) -> None:
+    """Write streets in the layout of the local copy (`city_code,city_name,street_code,street_name`)."""
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["city_code", "city_name", "street_code", "street_name"])
+        w.writerows((s.city_code, s.city_name, s.street_code, s.street_name) for s in streets)
+
+
 @lru_cache(maxsize=4)
 def load_streets(path: Path | None = None) -> tuple[Street, ...]:
     path = path or _require("streets.csv")

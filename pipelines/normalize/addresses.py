@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import duckdb
 
-from connectors.reference import streets_of
+from connectors.reference import LOCALITY_ITSELF_STREET_CODE, streets_of
 from pipelines.normalize.macros import install_macros
 from schemas.loader import load_yaml
 
@@ -53,10 +53,12 @@ def install_address_macros(con: duckdb.DuckDBPyConnection) -> None:
     """)
 
 
-def load_reference_streets(con: duckdb.DuckDBPyConnection, municipality: int) -> int:
-    """(Re)build `ref_streets` and `ref_street_keys` for the municipality; returns the number of streets."""
+def load_reference_streets(con: duckdb.DuckDBPyConnection, municipality: int, streets: list | None = None) -> int:
+    """(Re)build `ref_streets` and `ref_street_keys` for the municipality (from the local registry copy unless
+    `streets` are given, e.g. fetched from data.gov.il); returns the number of streets."""
     install_address_macros(con)
-    rows = [(s.street_code, s.street_name, s.is_neighbourhood) for s in streets_of(municipality)]
+    streets = streets if streets is not None else streets_of(municipality)
+    rows = [(s.street_code, s.street_name, s.is_neighbourhood) for s in streets if s.street_code != LOCALITY_ITSELF_STREET_CODE]
     con.execute("""CREATE OR REPLACE TABLE ref_streets (street_code INTEGER PRIMARY KEY, street_name VARCHAR,
                    is_neighbourhood BOOLEAN, key_translit VARCHAR)""")
     if rows:

@@ -1,0 +1,34 @@
+"""Reference registries: the real local copies, and the same data pulled from a CKAN datastore over HTTP."""
+
+import csv
+
+from connectors.ods_standin import OdsStandin
+from connectors.reference import (CKAN_STREET_COLUMNS, STREETS_RESOURCE_ID, fetch_streets, load_localities,
+                                  load_streets, reference_dir, save_streets, streets_of)
+
+
+def test_local_copies_with_their_quirks():
+    localities = load_localities()
+    assert localities[6600]["name"] == "חולון"
+    assert localities[967]["name"] == "אבו ג'ווייעד (שבט)"          # mirrored parentheses put back
+    assert all(name == name.strip() for name in (loc["name"] for loc in localities.values()))
+    holon = streets_of(6600)
+    assert len(holon) == 644 and all(s.street_code != 9000 for s in holon)
+    assert any(s.is_neighbourhood for s in holon)
+
+
+def test_streets_from_ckan_match_the_local_copy(tmp_path):
+    """The street resource as data.gov.il serves it (Hebrew column names, paged) reads back to the same streets."""
+    local = [s for s in load_streets() if s.city_code in (6600, 3000)]
+    c = CKAN_STREET_COLUMNS
+    records = [{c["city_code"]: s.city_code, c["city_name"]: s.city_name + " ", c["street_code"]: s.street_code,
+                c["street_name"]: s.street_name} for s in local]
+    with OdsStandin(records, api_key="", resource_id=STREETS_RESOURCE_ID) as url:
+        fetched = fetch_streets(url, municipality=6600, page_size=200, backoff_seconds=0)
+    assert sorted(fetched, key=lambda s: s.street_code) == sorted([s for s in local if s.city_code == 6600],
+                                                                  key=lambda s: s.street_code)
+    out = tmp_path / "streets.csv"
+    save_streets(fetched, out)
+    with open(out, encoding="utf-8") as f:
+        assert next(csv.reader(f)) == ["city_code", "city_name", "street_code", "street_name"]
+    assert reference_dir() is not None
