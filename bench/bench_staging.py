@@ -16,6 +16,7 @@ import duckdb
 from connectors.delivery import delivery_files, ingest_files
 from pipelines.normalize.addresses import load_reference_streets
 from pipelines.staging import stage_source
+from pipelines.staging.evaluation import address_matching
 from schemas.sources import SOURCES
 
 MUNICIPALITY = 6600
@@ -47,6 +48,8 @@ def bench(residents: int, work: Path, seed: int) -> dict:
         stage = stage_source(con, source)
         t2 = time.perf_counter()
         figures[source] = (ingest.rows, t1 - t0, stage.staged, stage.quarantined, t2 - t1)
+    for a in address_matching(con, inbox.parent / "truth", MUNICIPALITY):
+        figures[f"address:{a.source}"] = a
     con.close()
     return figures
 
@@ -63,11 +66,14 @@ def main() -> None:
         figures = bench(n, args.work, args.seed)
         print(f"{'source':<22}{'rows':>10}{'ingest s':>10}{'rows/s':>12}{'stage s':>10}{'rows/s':>12}{'quarant.':>10}")
         total = 0.0
-        for source, (rows, ti, staged, quarantined, ts) in figures.items():
+        for source, (rows, ti, staged, quarantined, ts) in ((k, v) for k, v in figures.items() if ":" not in k):
             total += ti + ts
             print(f"{source:<22}{rows:>10,}{ti:>10.2f}{rows / ti if ti else 0:>12,.0f}{ts:>10.2f}"
                   f"{rows / ts if ts else 0:>12,.0f}{quarantined:>10,}")
         print(f"{'total ingest + stage':<22}{'':>10}{total:>10.2f} s")
+        for key, a in ((k, v) for k, v in figures.items() if k.startswith("address:")):
+            print(f"street matching {a.source}: {a.addresses:,} addresses, {a.matched_share:.2%} matched, "
+                  f"{a.correct_share:.3%} of matches correct")
 
 
 if __name__ == "__main__":
