@@ -16,7 +16,9 @@ def build_definitions(resources: dict | None = None) -> dg.Definitions:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=dg.PreviewWarning)  # the loader is stable in use, "preview" in name
         loaded = dg.load_definitions_from_package_module(defs_package)
-    return dg.Definitions.merge(loaded, dg.Definitions(resources={**default_resources(), **(resources or {})}))
+    # one process per run: a municipality's steps share its DuckDB file (see defs/automation.py)
+    return dg.Definitions.merge(loaded, dg.Definitions(resources={**default_resources(), **(resources or {})},
+                                                       executor=dg.in_process_executor))
 
 
 defs = build_definitions()

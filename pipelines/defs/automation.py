@@ -10,15 +10,17 @@ from pipelines.partitions import municipality_partitions
 from pipelines.resources import Inbox
 from schemas.sources import SOURCES
 
+# Steps of one municipality share its DuckDB file, which one process at a time may open for writing: the jobs
+# run their steps in one process (parallelism comes from running municipalities side by side).
 # Everything up to the resident file and emergency profile (no Salesforce needed) ...
 resident_file_job = dg.define_asset_job(
     "resident_file_job", selection=dg.AssetSelection.all() - dg.AssetSelection.groups("muniforce"),
-
+    executor_def=dg.in_process_executor,
     description="Ingest, stage, resolve identities and build the resident file of one municipality.")
 
 # ... and the same plus the MuniForce sync.
 full_sync_job = dg.define_asset_job(
-    "full_sync_job", selection=dg.AssetSelection.all(),
+    "full_sync_job", selection=dg.AssetSelection.all(), executor_def=dg.in_process_executor,
     description="The whole chain for one municipality, ending with the MuniForce sync.")
 
 

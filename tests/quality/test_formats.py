@@ -1,4 +1,4 @@
-"""The fast check-digit predicate of quality/formats.py gives the normalizer macro's answers, value for value."""
+"""The stored-ID predicate of quality/formats.py gives the normalizer macros' answers, value for value."""
 
 from stdnum.il import idnr
 
