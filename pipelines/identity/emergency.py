@@ -63,10 +63,9 @@ def _rows_of(source: str, staged: list[str]) -> str:
         return "SELECT NULL::VARCHAR AS resident_key, " + ", ".join(
             f"NULL::{t} AS {c}" for c, t in cols.items()) + " WHERE false"
     return f"""
-        SELECT i.resident_key, {', '.join('CAST(s.' + c + ' AS ' + t + ') AS ' + c for c, t in cols.items())}
+        SELECT x.resident_key, {', '.join('CAST(s.' + c + ' AS ' + t + ') AS ' + c for c, t in cols.items())}
         FROM stg_{source} s
-        JOIN identity_record_rows x ON x.source = '{source}' AND x.file = s._file AND x.row = s._row
-        JOIN identity_records i ON i.rec_id = x.rec_id"""
+        JOIN identity_record_rows x ON x.source = '{source}' AND x.file = s._file AND x.row = s._row"""
 
 
 def profile_sql(municipality: int, sources: list[str]) -> str:

@@ -69,9 +69,8 @@ def evaluate(con: duckdb.DuckDBPyConnection, truth_dir: Path, municipality: int)
     persons, records = truth_files(truth_dir, municipality)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _truth_records AS
-        SELECT i.rec_id, i.resident_key, mode(t.person_id) AS person_id
+        SELECT x.rec_id, x.resident_key, mode(t.person_id) AS person_id
         FROM identity_record_rows x
-        JOIN identity_records i USING (rec_id)
         JOIN read_parquet({_sql_path(records)}) t ON t.source = x.source AND t.file = x.file AND t.row = x.row
         GROUP BY ALL""")
     ev = Evaluation()

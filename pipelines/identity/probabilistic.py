@@ -100,7 +100,7 @@ def _splink_input(con: duckdb.DuckDBPyConnection, sample_mod: int) -> duckdb.Duc
         SELECT {', '.join(cols)},
                CASE WHEN id_valid AND hash(national_id) % {sample_mod} = 0 THEN national_id END AS id_label,
                NOT id_valid AS unresolved
-        FROM identity_records""").to_arrow_table()
+        FROM _records""").to_arrow_table()
     mem = duckdb.connect()
     mem.execute("SET enable_progress_bar = false")
     mem.register("_recs_arrow", table)
@@ -114,14 +114,14 @@ def _splink_input(con: duckdb.DuckDBPyConnection, sample_mod: int) -> duckdb.Duc
 def _known_match_pairs(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("""
         SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM (
-            SELECT count(*) AS n FROM identity_records WHERE id_valid GROUP BY national_id)""").fetchall()[0][0]
+            SELECT count(*) AS n FROM _records WHERE id_valid GROUP BY national_id)""").fetchall()[0][0]
 
 
 def _prior(con: duckdb.DuckDBPyConnection) -> float:
     """Probability that two random records are the same person, from the deterministic clusters."""
     n, pairs = con.execute("""
         SELECT sum(n), sum(n * (n - 1) / 2) FROM (
-            SELECT count(*) AS n FROM identity_records GROUP BY CASE WHEN id_valid THEN national_id ELSE CAST(rec_id AS VARCHAR) END)
+            SELECT count(*) AS n FROM _records GROUP BY CASE WHEN id_valid THEN national_id ELSE CAST(rec_id AS VARCHAR) END)
     """).fetchall()[0]
     if not n or n < 2 or not pairs:
         return 1e-5
@@ -143,7 +143,7 @@ def _trained_model(con: duckdb.DuckDBPyConnection, db, recs, report: LinkReport,
 
 
 def train_parameters(con: duckdb.DuckDBPyConnection, u_max_pairs: float = 5e6) -> dict:
-    """Train on `identity_records` of `con` and return the parameters in the shape of linkage_defaults.json
+    """Train on `_records` of `con` and return the parameters in the shape of linkage_defaults.json
     (used to (re)write the shipped defaults from a generated municipality, see bench/bench_identity.py)."""
     from splink import DuckDBAPI
 
@@ -186,8 +186,8 @@ def score_pairs(con: duckdb.DuckDBPyConnection, report: LinkReport) -> None:
         WITH p AS (
             SELECT p.rec_id_l AS l, p.rec_id_r AS r, p.match_weight, p.match_probability,
                    NOT rl.id_valid AS l_unresolved, NOT rr.id_valid AS r_unresolved
-            FROM _pairs_arrow p JOIN identity_records rl ON rl.rec_id = p.rec_id_l
-                                JOIN identity_records rr ON rr.rec_id = p.rec_id_r)
+            FROM _pairs_arrow p JOIN _records rl ON rl.rec_id = p.rec_id_l
+                                JOIN _records rr ON rr.rec_id = p.rec_id_r)
         SELECT DISTINCT
                CASE WHEN l_unresolved AND (NOT r_unresolved OR l < r) THEN l ELSE r END AS b,
                CASE WHEN l_unresolved AND (NOT r_unresolved OR l < r) THEN r ELSE l END AS other,
@@ -229,7 +229,7 @@ def assign_clusters(con: duckdb.DuckDBPyConnection, report: LinkReport) -> None:
         CREATE OR REPLACE TEMP TABLE _anchor_candidates AS
         SELECT s.b, 'id:' || a.national_id AS cluster_id, max(s.match_weight) AS w,
                max(s.match_probability) AS p, arg_max(s.other, s.match_weight) AS best_other
-        FROM _scored_pairs s JOIN identity_records a ON a.rec_id = s.other JOIN identity_records r ON r.rec_id = s.b
+        FROM _scored_pairs s JOIN _records a ON a.rec_id = s.other JOIN _records r ON r.rec_id = s.b
         WHERE NOT s.other_unresolved AND {COMPATIBLE.format(x='r', y='a')} GROUP BY ALL;
         CREATE OR REPLACE TEMP TABLE _best_anchor AS
         SELECT * FROM (
@@ -248,10 +248,10 @@ def assign_clusters(con: duckdb.DuckDBPyConnection, report: LinkReport) -> None:
         WHERE p >= {LINK_PROBABILITY} AND (runner_w IS NULL OR w - runner_w >= {MARGIN_WEIGHT})""").fetchall())
     edges = con.execute(f"""
         SELECT s.b, s.other FROM _scored_pairs s
-        JOIN identity_records x ON x.rec_id = s.b JOIN identity_records y ON y.rec_id = s.other
+        JOIN _records x ON x.rec_id = s.b JOIN _records y ON y.rec_id = s.other
         WHERE s.other_unresolved AND s.match_probability >= {LINK_PROBABILITY} AND {COMPATIBLE.format(x='x', y='y')}
         """).fetchall()
-    unresolved = [r for (r,) in con.execute("SELECT rec_id FROM identity_records WHERE NOT id_valid").fetchall()]
+    unresolved = [r for (r,) in con.execute("SELECT rec_id FROM _records WHERE NOT id_valid").fetchall()]
     component = _components(edges)
     reached: dict[int, set[str]] = {}
     for rec, root in component.items():
@@ -281,6 +281,6 @@ def assign_clusters(con: duckdb.DuckDBPyConnection, report: LinkReport) -> None:
         con.executemany("INSERT INTO _link_review VALUES (?, ?, ?, ?)", conflicts)
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _record_clusters AS
-        SELECT rec_id, 'id:' || national_id AS cluster_id FROM identity_records WHERE id_valid
+        SELECT rec_id, 'id:' || national_id AS cluster_id FROM _records WHERE id_valid
         UNION ALL SELECT rec_id, cluster_id FROM _unresolved_clusters""")
     report.for_review = con.execute("SELECT count(*) FROM _link_review").fetchall()[0][0]

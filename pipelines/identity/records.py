@@ -2,11 +2,15 @@
 
 A *source record* is what a source itself calls one entity: its `record_key` (schemas/sources/*.yaml) - the
 ID number in the register, the disability registry and ODS, the record id in Yachad. ODS is long format (many
-rows a person): its rows with one ID number are one record. `identity_records` holds one representative row
-per record (the freshest), `identity_record_rows` ties every staged row to its record.
+rows a person): its rows with one ID number are one record.
 
-Matching forms are computed here once: names through `heb_translit` (one ASCII letter per Hebrew letter, finals
-folded) and `heb_skeleton` (ktiv male/haser meet), so DuckDB's byte-counting string distances see letters.
+During resolution the records live in the TEMP table `_records` (one representative row per record, the
+freshest, plus matching forms); `persist_identity_records` then writes `identity_records` (with each record's
+resident key) and the view `identity_record_rows` (every staged row -> its record and resident key).
+
+Matching forms are computed here once, from staging's `*_match` names (heb_match): a one-ASCII-letter-per-Hebrew-
+letter transliteration (the letters of `heb_translit`) and the ktiv skeleton (`heb_skeleton`: ו/י dropped after a
+word's first letter), so DuckDB's byte-counting string distances see letters.
 """
 
 from __future__ import annotations
@@ -14,16 +18,19 @@ from __future__ import annotations
 import duckdb
 
 from pipelines.normalize import install_macros
+from pipelines.normalize.hebrew import HEBREW_LETTERS, TRANSLIT_LETTERS
 from schemas.sources import SOURCES, load_source
 
 # The columns every source contributes (NULL where a source does not know the field), as SQL over stg_<source>.
-COMMON = ("national_id", "id_type", "id_valid", "first_name", "last_name", "father_name", "gender", "birth_date",
+COMMON = ("national_id", "id_type", "id_valid", "first_name", "last_name", "first_name_match", "last_name_match",
+          "father_name", "gender", "birth_date",
           "death_date", "marital_status", "street_code", "street_name", "house_number", "entrance", "apartment",
           "floor", "zip_code", "mobile_phone", "phone", "updated_at", "consent", "reported_deceased")
 
 _ID = {"national_id": "national_id", "id_type": "id_type",
        "id_valid": "coalesce(id_type = 'IsraeliID' AND national_id_valid, false)"}
-_NAMES = {"first_name": "first_name", "last_name": "last_name"}
+_NAMES = {"first_name": "first_name", "last_name": "last_name", "first_name_match": "first_name_match",
+          "last_name_match": "last_name_match"}
 _REGISTER_ADDRESS = {"street_code": "street_code", "street_name": "street_name", "house_number": "house_number",
                      "entrance": "entrance", "apartment": "apartment", "zip_code": "zip_code"}
 
@@ -57,12 +64,23 @@ SOURCE_COLUMNS: dict[str, dict[str, str]] = {
     },
 }
 
+
+def _translit(expr: str) -> str:
+    return f"translate({expr}, '{HEBREW_LETTERS}', '{TRANSLIT_LETTERS}')"
+
+
+def skeleton_of_match(expr: str) -> str:
+    """`heb_skeleton` of a value already in matching form, as one regexp (a run of ו/י after any letter goes):
+    the macro recomputes the matching form and splits words, ~4x slower at a million names. Tested equal."""
+    return f"regexp_replace({expr}, '([^ ])[וי]+', '\\1', 'g')"
+
+
 # Matching forms, computed over the common columns.
 MATCH_COLUMNS = {
-    "first_m": "heb_translit(first_name)",
-    "last_m": "heb_translit(last_name)",
-    "first_sk": "translate(heb_skeleton(first_name), 'אבגדהוזחטיכלמנסעפצקרשת', 'abgdhvzxtyklmnsepcqrwu')",
-    "last_sk": "translate(heb_skeleton(last_name), 'אבגדהוזחטיכלמנסעפצקרשת', 'abgdhvzxtyklmnsepcqrwu')",
+    "first_m": _translit("first_name_match"),
+    "last_m": _translit("last_name_match"),
+    "first_sk": _translit(skeleton_of_match("first_name_match")),
+    "last_sk": _translit(skeleton_of_match("last_name_match")),
     "house_m": "nullif(regexp_replace(lower(replace(house_number, ' ', '')), '^0+', ''), '')",
     "apartment_m": "nullif(regexp_replace(lower(replace(apartment, ' ', '')), '^0+', ''), '')",
     # slices of a 9-digit ID: a one-digit typo leaves at least one of them intact (blocking for near IDs)
@@ -78,21 +96,24 @@ def staged_sources(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [s for s in SOURCES if f"stg_{s}" in have]
 
 
-def _source_select(source: str) -> str:
-    cols = SOURCE_COLUMNS[source]
+def _record_key_expr(source: str) -> str:
     key_field = load_source(source).record_key
     # ODS's mapping names its key by the API field `id_number`, staged as national_id
     by_id = key_field in ("national_id", "id_number")
-    key_expr = "coalesce(national_id, national_id_raw)" if by_id else f"CAST({key_field} AS VARCHAR)"
+    return "coalesce(national_id, national_id_raw)" if by_id else f"CAST({key_field} AS VARCHAR)"
+
+
+def _source_select(source: str) -> str:
+    cols = SOURCE_COLUMNS[source]
     exprs = [f"{cols.get(c, 'NULL')} AS {c}" for c in COMMON]
     return f"""
-        SELECT '{source}' AS source, {key_expr} AS record_key, delivery_id, _file AS file, _row AS row,
+        SELECT '{source}' AS source, {_record_key_expr(source)} AS record_key, delivery_id, _file AS file, _row AS row,
                {', '.join(exprs)}
         FROM stg_{source}"""
 
 
 def build_identity_records(con: duckdb.DuckDBPyConnection) -> int:
-    """(Re)build `identity_records` and `identity_record_rows` from the stg tables present; returns records.
+    """(Re)build TEMP `_records` from the stg tables present; returns the number of records.
 
     `rec_id` numbers records within this run only; what is stable across runs is (source, record_key)."""
     install_macros(con)
@@ -105,24 +126,36 @@ def build_identity_records(con: duckdb.DuckDBPyConnection) -> int:
         union = " UNION ALL ".join(_source_select(s) for s in sources)
     match = ", ".join(f"{expr} AS {name}" for name, expr in MATCH_COLUMNS.items())
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _identity_rows AS
-        SELECT * FROM ({union}) WHERE record_key IS NOT NULL""")
-    con.execute(f"""
-        CREATE OR REPLACE TABLE identity_records AS
+        CREATE OR REPLACE TEMP TABLE _records AS
         WITH ranked AS (
             SELECT r.*, d.ingested_at,
                    row_number() OVER (PARTITION BY r.source, r.record_key
                                       ORDER BY r.updated_at DESC NULLS LAST, r.delivery_id DESC, r.row DESC) AS rn
-            FROM _identity_rows r LEFT JOIN deliveries d USING (delivery_id))
+            FROM ({union}) r LEFT JOIN deliveries d USING (delivery_id)
+            WHERE r.record_key IS NOT NULL)
         SELECT CAST(row_number() OVER (ORDER BY source, record_key) AS BIGINT) AS rec_id,
                source, record_key, delivery_id, file, row,
                {', '.join(c for c in COMMON if c != 'updated_at')},
                coalesce(updated_at, ingested_at) AS as_of,
                {match}
         FROM ranked WHERE rn = 1""")
-    con.execute("""
-        CREATE OR REPLACE TABLE identity_record_rows AS
-        SELECT r.source, r.file, r.row, i.rec_id
-        FROM _identity_rows r JOIN identity_records i USING (source, record_key)""")
-    con.execute("DROP TABLE _identity_rows")
-    return con.execute("SELECT count(*) FROM identity_records").fetchall()[0][0]
+    return con.execute("SELECT count(*) FROM _records").fetchall()[0][0]
+
+
+def persist_identity_records(con: duckdb.DuckDBPyConnection, keys: str) -> None:
+    """Write `identity_records` (the records of this run with their resident keys, without matching forms) from
+    `_records` and the TEMP table `keys(rec_id, resident_key)`; (re)define the view `identity_record_rows`."""
+    kept = [c for c in ("rec_id", "source", "record_key", "delivery_id", "file", "row", *COMMON, "as_of")
+            if c not in ("updated_at", "first_name_match", "last_name_match")]
+    con.execute(f"""
+        CREATE OR REPLACE TABLE identity_records AS
+        SELECT {', '.join('r.' + c for c in kept)}, k.resident_key
+        FROM _records r JOIN {keys} k USING (rec_id)""")
+    sources = staged_sources(con)
+    rows = " UNION ALL ".join(
+        f"SELECT '{s}' AS source, {_record_key_expr(s)} AS record_key, _file AS file, _row AS row FROM stg_{s}"
+        for s in sources) or "SELECT NULL::VARCHAR AS source, NULL::VARCHAR AS record_key, NULL::VARCHAR AS file, NULL::INTEGER AS row WHERE false"
+    con.execute(f"""
+        CREATE OR REPLACE VIEW identity_record_rows AS
+        SELECT x.source, x.file, x.row, i.rec_id, i.resident_key
+        FROM ({rows}) x JOIN identity_records i USING (source, record_key)""")

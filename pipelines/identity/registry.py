@@ -2,7 +2,7 @@
 
 Tables in the municipality's database (all kept across runs):
   identity_keys          resident_key, issued_at, retired_at, surviving_key      every key ever issued
-  identity_registry      source, record_key -> resident_key, first_seen, last_seen  one row per source record seen
+  identity_registry      source, record_key -> resident_key, first_seen        one row per source record seen
   identity_national_ids  national_id -> resident_key, first_seen               one row per valid ID seen
   identity_merges        retired_key, surviving_key, merged_at                 read by the MuniForce sync
 
@@ -22,8 +22,7 @@ DDL = """
 CREATE TABLE IF NOT EXISTS identity_keys (
     resident_key VARCHAR PRIMARY KEY, issued_at TIMESTAMP NOT NULL, retired_at TIMESTAMP, surviving_key VARCHAR);
 CREATE TABLE IF NOT EXISTS identity_registry (
-    source VARCHAR NOT NULL, record_key VARCHAR NOT NULL, resident_key VARCHAR NOT NULL,
-    first_seen TIMESTAMP NOT NULL, last_seen TIMESTAMP NOT NULL);
+    source VARCHAR NOT NULL, record_key VARCHAR NOT NULL, resident_key VARCHAR NOT NULL, first_seen TIMESTAMP NOT NULL);
 CREATE TABLE IF NOT EXISTS identity_national_ids (
     national_id VARCHAR NOT NULL, resident_key VARCHAR NOT NULL, first_seen TIMESTAMP NOT NULL);
 CREATE TABLE IF NOT EXISTS identity_merges (retired_key VARCHAR, surviving_key VARCHAR, merged_at TIMESTAMP);
@@ -40,7 +39,7 @@ def ensure_registry(con: duckdb.DuckDBPyConnection) -> None:
 def issue_keys(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> dict[str, int]:
     """Give every cluster of `_record_clusters` its resident key and update the registry, in one transaction.
 
-    Reads TEMP `_record_clusters(rec_id, cluster_id)` and `identity_records`; writes TEMP
+    Reads TEMP `_record_clusters(rec_id, cluster_id)` and `_records`; writes TEMP
     `_cluster_keys(cluster_id, resident_key)`. Returns counts (new keys, kept keys, merges, splits)."""
     ensure_registry(con)
     con.execute("BEGIN")
@@ -57,7 +56,7 @@ def _issue_keys(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> dict[str, i
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _run_records AS
         SELECT r.rec_id, r.source, r.record_key, r.national_id, r.id_valid, c.cluster_id
-        FROM identity_records r JOIN _record_clusters c USING (rec_id)""")
+        FROM _records r JOIN _record_clusters c USING (rec_id)""")
     # Which known keys each cluster claims, and how strongly.
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _claims AS
@@ -102,33 +101,28 @@ def _issue_keys(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> dict[str, i
                    FROM _retired r WHERE identity_keys.resident_key = r.retired_key""", {"now": now})
     con.execute("INSERT INTO identity_merges SELECT retired_key, surviving_key, $now FROM _retired", {"now": now})
     # Source records and national IDs seen this run point at their cluster's key; those not seen this run keep
-    # theirs, moved to the survivor if their key was retired now.
+    # theirs, moved to the survivor if their key was retired now. Only changed rows are written.
+    for table in ("identity_registry", "identity_national_ids"):
+        con.execute(f"""UPDATE {table} SET resident_key = r.surviving_key FROM _retired r
+                        WHERE {table}.resident_key = r.retired_key""")
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE _registry_new AS
-        WITH cur AS (
-            SELECT DISTINCT r.source, r.record_key, k.resident_key
-            FROM _run_records r JOIN _cluster_keys k USING (cluster_id))
-        SELECT coalesce(cur.source, old.source) AS source, coalesce(cur.record_key, old.record_key) AS record_key,
-               coalesce(cur.resident_key, m.surviving_key, old.resident_key) AS resident_key,
-               coalesce(old.first_seen, $now) AS first_seen,
-               CASE WHEN cur.source IS NOT NULL THEN $now ELSE old.last_seen END AS last_seen
-        FROM identity_registry old
-        FULL OUTER JOIN cur ON cur.source = old.source AND cur.record_key = old.record_key
-        LEFT JOIN _retired m ON m.retired_key = old.resident_key""", {"now": now})
+        CREATE OR REPLACE TEMP TABLE _current AS
+        SELECT DISTINCT r.source, r.record_key, k.resident_key FROM _run_records r JOIN _cluster_keys k USING (cluster_id)""")
+    con.execute("""UPDATE identity_registry SET resident_key = c.resident_key FROM _current c
+                   WHERE identity_registry.source = c.source AND identity_registry.record_key = c.record_key
+                     AND identity_registry.resident_key <> c.resident_key""")
+    con.execute("""INSERT INTO identity_registry
+                   SELECT c.source, c.record_key, c.resident_key, $now FROM _current c
+                   ANTI JOIN identity_registry g ON g.source = c.source AND g.record_key = c.record_key""", {"now": now})
     con.execute("""
-        CREATE OR REPLACE TEMP TABLE _national_ids_new AS
-        WITH cur AS (
-            SELECT r.national_id, any_value(k.resident_key) AS resident_key
-            FROM _run_records r JOIN _cluster_keys k USING (cluster_id) WHERE r.id_valid GROUP BY r.national_id)
-        SELECT coalesce(cur.national_id, old.national_id) AS national_id,
-               coalesce(cur.resident_key, m.surviving_key, old.resident_key) AS resident_key,
-               coalesce(old.first_seen, $now) AS first_seen
-        FROM identity_national_ids old
-        FULL OUTER JOIN cur ON cur.national_id = old.national_id
-        LEFT JOIN _retired m ON m.retired_key = old.resident_key""", {"now": now})
-    con.execute("DELETE FROM identity_registry")
-    con.execute("INSERT INTO identity_registry SELECT * FROM _registry_new")
-    con.execute("DELETE FROM identity_national_ids")
-    con.execute("INSERT INTO identity_national_ids SELECT * FROM _national_ids_new")
-    con.execute("DROP TABLE _registry_new; DROP TABLE _national_ids_new; DROP TABLE _run_records")
+        CREATE OR REPLACE TEMP TABLE _current AS
+        SELECT r.national_id, any_value(k.resident_key) AS resident_key
+        FROM _run_records r JOIN _cluster_keys k USING (cluster_id) WHERE r.id_valid GROUP BY r.national_id""")
+    con.execute("""UPDATE identity_national_ids SET resident_key = c.resident_key FROM _current c
+                   WHERE identity_national_ids.national_id = c.national_id
+                     AND identity_national_ids.resident_key <> c.resident_key""")
+    con.execute("""INSERT INTO identity_national_ids
+                   SELECT c.national_id, c.resident_key, $now FROM _current c
+                   ANTI JOIN identity_national_ids n ON n.national_id = c.national_id""", {"now": now})
+    con.execute("DROP TABLE _current; DROP TABLE _run_records")
     return counts

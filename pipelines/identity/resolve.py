@@ -6,7 +6,8 @@
 4. registry.py       each person gets the resident key its records and ID had before, or a new one
 5. review.py         doubtful cases go to `identity_review`
 
-Afterwards `identity_records.resident_key` says whom each source record belongs to.
+Afterwards `identity_records.resident_key` says whom each source record belongs to, and the view
+`identity_record_rows` ties every staged row (source, file, row) to its record and key.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import asdict, dataclass
 import duckdb
 
 from pipelines.identity import probabilistic, registry, review
-from pipelines.identity.records import build_identity_records
+from pipelines.identity.records import build_identity_records, persist_identity_records
 
 
 @dataclass
@@ -46,7 +47,7 @@ class IdentityReport:
 def resolve_identities(con: duckdb.DuckDBPyConnection, now: dt.datetime | None = None) -> IdentityReport:
     now = now or dt.datetime.now()
     report = IdentityReport(records=build_identity_records(con))
-    report.records_with_valid_id = con.execute("SELECT count(*) FROM identity_records WHERE id_valid").fetchall()[0][0]
+    report.records_with_valid_id = con.execute("SELECT count(*) FROM _records WHERE id_valid").fetchall()[0][0]
     link = probabilistic.LinkReport()
     if report.records > report.records_with_valid_id:
         probabilistic.score_pairs(con, link)
@@ -56,10 +57,9 @@ def resolve_identities(con: duckdb.DuckDBPyConnection, now: dt.datetime | None =
     probabilistic.assign_clusters(con, link)
     review.deterministic_findings(con)
     keys = registry.issue_keys(con, now)
-    con.execute("""
-        CREATE OR REPLACE TABLE identity_records AS
-        SELECT r.*, k.resident_key
-        FROM identity_records r JOIN _record_clusters c USING (rec_id) JOIN _cluster_keys k USING (cluster_id)""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE _record_keys AS
+                   SELECT c.rec_id, k.resident_key FROM _record_clusters c JOIN _cluster_keys k USING (cluster_id)""")
+    persist_identity_records(con, "_record_keys")
     report.for_review = review.write_review(con, now)
     report.persons = con.execute("SELECT count(DISTINCT resident_key) FROM identity_records").fetchall()[0][0]
     report.unresolved, report.linked_to_anchor = link.unresolved, link.linked_to_anchor
@@ -68,6 +68,6 @@ def resolve_identities(con: duckdb.DuckDBPyConnection, now: dt.datetime | None =
     report.new_keys, report.kept_keys, report.merges, report.splits = (
         keys["new_keys"], keys["kept_keys"], keys["merges"], keys["splits"])
     for t in ("_scored_pairs", "_anchor_candidates", "_best_anchor", "_unresolved_clusters", "_claims", "_won",
-              "_retired", "_id_review", "_link_review", "_record_clusters", "_cluster_keys"):
+              "_retired", "_id_review", "_link_review", "_record_clusters", "_cluster_keys", "_record_keys", "_records"):
         con.execute(f"DROP TABLE IF EXISTS {t}")
     return report

@@ -33,7 +33,7 @@ def deterministic_findings(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _id_review AS
         SELECT 'similar_ids' AS kind, min(a.rec_id) AS rec_a, min(b.rec_id) AS rec_b, CAST(NULL AS DOUBLE) AS match_probability
-        FROM identity_records a JOIN identity_records b
+        FROM _records a JOIN _records b
           ON a.birth_date = b.birth_date AND a.last_m = b.last_m AND a.first_m = b.first_m
          AND a.id_valid AND b.id_valid AND a.national_id < b.national_id
         WHERE hamming(a.national_id, b.national_id) <= 2     -- valid IDs are 9 digits
@@ -43,7 +43,7 @@ def deterministic_findings(con: duckdb.DuckDBPyConnection) -> None:
         WITH ranked AS (
             SELECT *, row_number() OVER (PARTITION BY national_id
                                          ORDER BY source <> 'population_register', as_of DESC, rec_id) AS rn
-            FROM identity_records WHERE id_valid)
+            FROM _records WHERE id_valid)
         SELECT 'id_conflict', h.rec_id, o.rec_id, NULL
         FROM ranked h JOIN ranked o ON o.national_id = h.national_id AND h.rn = 1 AND o.rn > 1
         WHERE h.birth_date <> o.birth_date
@@ -51,7 +51,8 @@ def deterministic_findings(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def write_review(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> int:
-    """Materialize `identity_review` from `_id_review` and `_link_review` (records already carry their keys)."""
+    """Materialize `identity_review` from `_id_review` and `_link_review` (after `identity_records` is written:
+    it names the records' keys)."""
     con.execute(REVIEW_DDL)
     con.execute("""
         INSERT INTO identity_review

@@ -47,3 +47,13 @@ def test_ktiv_skeleton_meets_full_and_defective_spelling(mem):
     skeletons = mem.execute("SELECT heb_skeleton('יוסף'), heb_skeleton('יוסיף'), heb_skeleton('יסף'), heb_skeleton('ישי')").fetchall()[0]
     assert skeletons[0] == skeletons[1] == skeletons[2]
     assert skeletons[3] != skeletons[0]
+
+
+def test_fast_skeleton_of_matching_forms_equals_the_heb_skeleton_macro(mem):
+    from pipelines.identity.records import skeleton_of_match
+
+    names = ["יוסף", "יוסיף", "אביגיל", "בן יוסף", "ויויאן", "קיוו", "ביתוי", "שמעון", "אליהו", "ישעיהו הלוי", "מ'", "דוד-ויצמן"]
+    rows = mem.execute(f"""SELECT n, heb_skeleton(n), {skeleton_of_match('heb_match(n)')}
+                           FROM (SELECT unnest(?::VARCHAR[]) AS n)""", [names]).fetchall()
+    for name, macro, fast in rows:
+        assert fast == macro, name

@@ -71,11 +71,12 @@ def test_register_wins_identity_and_address_registry_wins_floor_freshest_wins_ph
     assert r["mobile_phone"] == "+972522222222"         # Yachad's phone is fresher than the registry's
     assert r["id_type"] == "IsraeliID" and r["status"] == "active"
     assert sorted(r["sources"]) == ["disability_registry", "population_register", "yachad"]
-    prov = json.loads(r["provenance"])
-    assert prov["street_code"]["source"] == prov["apartment"]["source"] == "population_register"
+    prov = json.loads(r["provenance"])                   # per survivorship group: its fields came from one record
+    assert prov["address"]["source"] == prov["identity"]["source"] == prov["national_id"]["source"] == "population_register"
     assert prov["floor"]["source"] == "disability_registry"
-    assert prov["mobile_phone"] == {"source": "yachad", "record": prov["mobile_phone"]["record"], "as_of": "2026-10-15"}
-    assert "email" not in prov                           # no value, no provenance
+    yachad_row = town.execute("SELECT delivery_id, row FROM identity_records WHERE source = 'yachad' AND record_key = 'Y1'").fetchall()[0]
+    assert prov["mobile_phone"] == {"source": "yachad", "record": f"{yachad_row[0]}:{yachad_row[1]}", "as_of": "2026-10-15"}
+    assert "phone" not in prov                           # no landline known: no provenance
 
 
 def test_status_moved_out_deceased_and_passport_holders(town):
