@@ -15,6 +15,7 @@ Runs are audited like any other, under channel `bench`, in the benchmark's own d
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -140,6 +141,7 @@ def main() -> None:
     args = ap.parse_args()
 
     home = args.home or Path(tempfile.mkdtemp(prefix="toshav-bench-"))
+    print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} (other work on the machine slows every figure)")
     t = time.perf_counter()
     path = build(home, args.residents, args.profiles_share)
     con = duckdb.connect(str(path), read_only=True)
@@ -164,6 +166,7 @@ def main() -> None:
         warm = times[1:] or times
         worst_overall = max(worst_overall, max(times))
         print(f"{label:<32} {rows:>8,} {times[0]:>8.3f} {statistics.median(warm):>9.3f} {max(warm):>8.3f}")
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
     print(f"slowest single run: {worst_overall:.3f} s ({'under' if worst_overall < 1 else 'OVER'} the 1 s target)")
 
 
