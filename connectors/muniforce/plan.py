@@ -76,22 +76,30 @@ def _hash(columns: list[str], alias: str) -> str:
     return "md5(to_json(struct_pack(" + ", ".join(f'"{c}" := {alias}."{c}"' for c in columns) + ")))"
 
 
-def _desired(con, obj: SfObject, mapping: Mapping, municipality: int, municipality_name: str,
-             only_active: bool, name: str) -> list[str]:
-    """Creates temp table `name` with the desired payload of every source row; returns the payload columns."""
+def payload_select(obj: SfObject, mapping: Mapping, municipality: int, municipality_name: str,
+                   only_active: bool = False) -> tuple[str, list[str]]:
+    """(SELECT of `key` and the payload columns named as on the wire for one municipality's source rows,
+    the payload column names). The sync hashes and diffs it; a quality check can judge the same rows."""
     wires = [(wire_name(obj, f, mapping), wire_expression(f, municipality_name)) for f in obj.fields]
-    columns = [w for w, _ in wires]
-    ext_wire = wire_name(obj, obj.external_id_field, mapping)
     where = [f"municipality_code = {int(municipality)}"]
     if obj.where:
         where.append(f"({obj.where})")
     if only_active and obj.source == "resident_file":
         where.append("status = 'active'")
     select = ", ".join(f'{expr} AS "{w}"' for w, expr in wires)
+    sql = f"SELECT CAST({obj.key} AS VARCHAR) AS key, {select} FROM {obj.source} WHERE {' AND '.join(where)}"
+    return sql, [w for w, _ in wires]
+
+
+def _desired(con, obj: SfObject, mapping: Mapping, municipality: int, municipality_name: str,
+             only_active: bool, name: str) -> list[str]:
+    """Creates temp table `name` with the desired payload of every source row; returns the payload columns."""
+    sql, columns = payload_select(obj, mapping, municipality, municipality_name, only_active)
+    ext_wire = wire_name(obj, obj.external_id_field, mapping)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {name} AS
-        WITH d AS (SELECT CAST({obj.key} AS VARCHAR) AS key, {select} FROM {obj.source} WHERE {' AND '.join(where)})
+        WITH d AS ({sql})
         SELECT d.*, d."{ext_wire}" AS ext, {_hash(columns, 'd')} AS payload_hash FROM d
         """
     )
