@@ -12,4 +12,4 @@ SCHEMAS_DIR = Path(__file__).parent
 @lru_cache(maxsize=None)
 def load_yaml(relative_path: str) -> Any:
     with open(SCHEMAS_DIR / relative_path, encoding="utf-8") as f:
-        return yaml.safe_load(f)
+        return yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when present

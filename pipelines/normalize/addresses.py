@@ -8,7 +8,7 @@ candidate is clearly ahead of the runner-up. Unmatched names are kept (code NULL
 
 Tiers: 1 the name as written (street-type words canonicalised: שדרות -> שד, רחוב dropped),
        2 without any street-type word, 3 words in sorted order (registry `בגין מנחם` ~ typed `מנחם בגין`),
-       4 ktiv skeleton (ו/י dropped inside words), 5 fuzzy.
+       4 ktiv skeleton (ו/י dropped inside words), 5 fuzzy (Jaro-Winkler, clearly ahead, and few edits).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from schemas.loader import load_yaml
 FUZZY_MIN_SCORE = 0.90
 FUZZY_MIN_MARGIN = 0.03
 FUZZY_MIN_LENGTH = 4   # transliterated letters; shorter names are too easy to confuse
+# at most this many edits per this many letters: a typo, not another street (הרצל is not הרצפלד)
+FUZZY_LETTERS_PER_EDIT = 4
 
 
 def _words() -> dict:
@@ -102,6 +104,7 @@ fuzzy_candidates AS (
     SELECT t.street_text, s.street_code, jaro_winkler_similarity(t.kt, s.key_translit) AS score
     FROM typed t CROSS JOIN ref_streets s
     WHERE t.street_text NOT IN (SELECT street_text FROM exact) AND length(t.kt) >= {min_len}
+      AND damerau_levenshtein(t.kt, s.key_translit) <= greatest(1, length(t.kt) // {letters_per_edit})
 ),
 fuzzy AS (
     SELECT street_text, street_code, score FROM (
@@ -122,7 +125,8 @@ def match_streets(con: duckdb.DuckDBPyConnection, source: str, column: str, out_
     a city of a million), so the fuzzy cross join stays small."""
     install_address_macros(con)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {out_table} AS " + MATCH_SQL.format(
-        col=column, source=source, min_len=FUZZY_MIN_LENGTH, min_score=FUZZY_MIN_SCORE, min_margin=FUZZY_MIN_MARGIN))
+        col=column, source=source, min_len=FUZZY_MIN_LENGTH, min_score=FUZZY_MIN_SCORE, min_margin=FUZZY_MIN_MARGIN,
+        letters_per_edit=FUZZY_LETTERS_PER_EDIT))
 
 
 def match_street_names(con: duckdb.DuckDBPyConnection, municipality: int, names: list[str]) -> dict[str, int | None]:

@@ -33,9 +33,10 @@ def test_typed_street_matches_registry(holon, typed, registry_name):
 
 
 def test_unknown_or_ambiguous_street_stays_unmatched(holon):
-    result = match_street_names(holon, HOLON, ["רחוב שאינו קיים בכלל", "גבירול", ""])
+    result = match_street_names(holon, HOLON, ["רחוב שאינו קיים בכלל", "גבירול", "", "הרצל"])
     assert result["רחוב שאינו קיים בכלל"] is None
     assert result[""] is None
+    assert result["הרצל"] is None          # Holon has no Herzl street; הרצפלד is another street, not a typo
 
 
 @pytest.mark.parametrize("text,street,house,entrance,apartment,floor", [
