@@ -45,6 +45,7 @@ class RunSummary:
     run_id: str
     asset_metadata: dict[str, dict] = field(default_factory=dict)
     checks: dict[str, tuple[bool, str]] = field(default_factory=dict)   # "asset:check" -> (passed, severity)
+    step_seconds: dict[str, float] = field(default_factory=dict)        # Dagster step -> seconds it took
     failure: str | None = None
 
 
@@ -74,6 +75,8 @@ def run_municipality(municipality: int, inbox: Path | None = None, home: Path | 
         elif event.event_type_value == "ASSET_CHECK_EVALUATION":
             ev = event.event_specific_data
             summary.checks[f"{ev.asset_key.to_user_string()}:{ev.check_name}"] = (ev.passed, ev.severity.value)
+        elif event.event_type_value == "STEP_SUCCESS":
+            summary.step_seconds[event.step_key] = event.event_specific_data.duration_ms / 1000
         elif event.event_type_value == "STEP_FAILURE" and summary.failure is None:
             summary.failure = f"{event.step_key}: {root_cause(event.event_specific_data.error)}"
     return summary

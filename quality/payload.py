@@ -86,22 +86,16 @@ def payload_suites() -> list[Suite]:
 
 
 def payload_sql(object_name: str, municipality: int) -> str:
-    """The object's payload as the sync computes it (connectors/muniforce/plan.py `_desired`): the same mapping,
-    the same wire expressions, the same rows - without the sync's diff hash, which a check does not need and
-    which costs seconds at 1M rows. tests/quality/test_payload.py holds the two to the same rows and values."""
+    """The object's payload exactly as the sync selects it (`connectors.muniforce.plan.payload_select`), without
+    the sync's diff hash, which a check does not need and which costs seconds at 1M rows."""
     from connectors.muniforce.mapping import load_mapping, wire_name
-    from connectors.muniforce.plan import wire_expression
+    from connectors.muniforce.plan import payload_select
     from connectors.reference import locality_name
 
     mapping = load_mapping()
     obj = mapping.object(object_name)
-    name = locality_name(int(municipality))
-    wires = [(wire_name(obj, f, mapping), wire_expression(f, name)) for f in obj.fields]
-    ext = wire_name(obj, obj.external_id_field, mapping)
-    where = [f"municipality_code = {int(municipality)}"] + ([f"({obj.where})"] if obj.where else [])
-    select = ", ".join(f'{expr} AS "{w}"' for w, expr in wires)
-    return f"""SELECT *, "{ext}" AS ext FROM (
-                 SELECT CAST({obj.key} AS VARCHAR) AS key, {select} FROM {obj.source} WHERE {' AND '.join(where)})"""
+    select, _ = payload_select(obj, mapping, int(municipality), locality_name(int(municipality)))
+    return f'SELECT *, "{wire_name(obj, obj.external_id_field, mapping)}" AS ext FROM ({select})'
 
 
 def build_payload(con: duckdb.DuckDBPyConnection, suite: Suite, municipality: int) -> None:
