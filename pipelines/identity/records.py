@@ -19,6 +19,7 @@ import duckdb
 
 from pipelines.normalize import install_macros
 from pipelines.normalize.hebrew import HEBREW_LETTERS, TRANSLIT_LETTERS
+from schemas.model import table
 from schemas.sources import SOURCES, load_source
 
 # The columns every source contributes (NULL where a source does not know the field), as SQL over stg_<source>.
@@ -26,6 +27,16 @@ COMMON = ("national_id", "id_type", "id_valid", "first_name", "last_name", "firs
           "father_name", "gender", "birth_date",
           "death_date", "marital_status", "street_code", "street_name", "house_number", "entrance", "apartment",
           "floor", "zip_code", "mobile_phone", "phone", "updated_at", "consent", "reported_deceased")
+
+# Types: the resident model's where the field is in it, else these (so a field no staged source has is still typed).
+EXTRA_TYPES = {"id_valid": "BOOLEAN", "first_name_match": "VARCHAR", "last_name_match": "VARCHAR",
+               "updated_at": "TIMESTAMP", "consent": "BOOLEAN", "reported_deceased": "BOOLEAN"}
+
+
+def column_type(name: str) -> str:
+    model = table("resident_file")
+    return model[name].type if name in model.columns else EXTRA_TYPES[name]
+
 
 _ID = {"national_id": "national_id", "id_type": "id_type",
        "id_valid": "coalesce(id_type = 'IsraeliID' AND national_id_valid, false)"}
@@ -105,7 +116,7 @@ def _record_key_expr(source: str) -> str:
 
 def _source_select(source: str) -> str:
     cols = SOURCE_COLUMNS[source]
-    exprs = [f"{cols.get(c, 'NULL')} AS {c}" for c in COMMON]
+    exprs = [f"CAST({cols.get(c, 'NULL')} AS {column_type(c)}) AS {c}" for c in COMMON]
     return f"""
         SELECT '{source}' AS source, {_record_key_expr(source)} AS record_key, delivery_id, _file AS file, _row AS row,
                {', '.join(exprs)}
@@ -121,17 +132,18 @@ def build_identity_records(con: duckdb.DuckDBPyConnection) -> int:
     if not sources:
         union = "SELECT " + ", ".join(
             ["NULL::VARCHAR AS source", "NULL::VARCHAR AS record_key", "NULL::INTEGER AS delivery_id",
-             "NULL::VARCHAR AS file", "NULL::INTEGER AS row"] + [f"NULL AS {c}" for c in COMMON]) + " WHERE false"
+             "NULL::VARCHAR AS file", "NULL::INTEGER AS row"] + [f"CAST(NULL AS {column_type(c)}) AS {c}" for c in COMMON]) + " WHERE false"
     else:
         union = " UNION ALL ".join(_source_select(s) for s in sources)
     match = ", ".join(f"{expr} AS {name}" for name, expr in MATCH_COLUMNS.items())
+    deliveries = "deliveries" if sources else "(SELECT NULL::INTEGER AS delivery_id, NULL::TIMESTAMP AS ingested_at)"
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE _records AS
         WITH ranked AS (
             SELECT r.*, d.ingested_at,
                    row_number() OVER (PARTITION BY r.source, r.record_key
                                       ORDER BY r.updated_at DESC NULLS LAST, r.delivery_id DESC, r.row DESC) AS rn
-            FROM ({union}) r LEFT JOIN deliveries d USING (delivery_id)
+            FROM ({union}) r LEFT JOIN {deliveries} d USING (delivery_id)
             WHERE r.record_key IS NOT NULL)
         SELECT CAST(row_number() OVER (ORDER BY source, record_key) AS BIGINT) AS rec_id,
                source, record_key, delivery_id, file, row,

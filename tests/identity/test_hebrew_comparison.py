@@ -38,7 +38,7 @@ def test_transliteration_is_one_ascii_letter_per_hebrew_letter_with_finals_folde
     ("סוקולוב", "סוקלווב", True),      # two letters swapped
     ("משה", "מרים", False),
     ("דוד", "דינה", False),
-])
+], ids=["ktiv", "letter_dropped", "letters_swapped", "different_names", "different_names_same_start"])
 def test_similarity_of_hebrew_pairs_follows_the_letters(mem, a, b, close):
     assert (jw(mem, a, b) >= 0.8) is close
 

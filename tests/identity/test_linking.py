@@ -102,7 +102,7 @@ def test_invalid_id_one_digit_off_is_linked_by_name_and_birth_date(con, tmp_path
     ("כהן יוסיף", "יוסף"),        # ktiv male: an extra yod
     ("יוסף כהן", "יוסף"),         # Yachad's name in first-last order
     ("כהנ יוסף", "יוסף"),         # a final letter typed as a regular one
-])
+], ids=["ktiv_male", "first_last_order", "final_letter_as_regular"])
 def test_hebrew_spelling_variants_without_id_link_to_the_right_person(con, tmp_path, written, register):
     household = [register_row(MOSHE, register, "כהן", "01/02/1980"),
                  register_row(valid_id(2233445), "רבקה", "כהן", "01/03/1982"),
@@ -136,3 +136,22 @@ def test_records_without_id_of_one_person_are_linked_to_each_other(con, tmp_path
     assert key_of(con, "yachad", "Y1") == key_of(con, "yachad", "Y2") != key_of(con, "population_register", MOSHE)
     street = con.execute("SELECT DISTINCT street_code FROM identity_records WHERE source = 'yachad'").fetchall()
     assert street == [(SOKOLOV,)]
+
+
+def test_a_municipality_with_nothing_staged_yet_builds_empty_tables(con):
+    from pipelines.identity import build_emergency_profile, build_resident_file, update_history
+
+    assert resolve_identities(con).records == 0
+    assert build_resident_file(con, 6600)["residents"] == 0
+    assert update_history(con)["open"] == 0
+    assert build_emergency_profile(con, 6600)["profiles"] == 0
+
+
+def test_only_records_without_id_still_resolve(con, tmp_path):
+    # A source that knows no birth dates and no valid IDs at all (Yachad alone): typed columns, no anchors.
+    deliver(con, tmp_path, yachad=[yachad_row("Y1", "כהן משה", phone="052-2222222", address="סוקולוב 5"),
+                                   yachad_row("Y2", "כהן משה", phone="052-2222222", address="סוקולוב 5"),
+                                   yachad_row("Y3", "לוי דנה", phone="052-4567890", address="סוקולוב 7")])
+    report = resolve_identities(con)
+    assert (report.persons, report.new_persons_without_id) == (2, 2)
+    assert key_of(con, "yachad", "Y1") == key_of(con, "yachad", "Y2") != key_of(con, "yachad", "Y3")
