@@ -4,9 +4,8 @@ real people), and helpers that break it in known ways."""
 from __future__ import annotations
 
 import duckdb
-import pytest
+from stdnum import luhn
 
-from pipelines.normalize import install_macros
 from schemas import ddl
 
 MUNI = 6600
@@ -15,13 +14,9 @@ LAST = ["כהן", "לוי", "מזרחי", "פרץ", "ביטון", "אברהמי"
 
 
 def valid_id(i: int) -> str:
-    """A valid Israeli ID number (check digit computed), distinct per i."""
+    """A valid Israeli ID number (the check digit is Luhn's), distinct per i."""
     body = f"{10_000_000 + i:08d}"
-    total = 0
-    for pos, ch in enumerate(body):
-        d = int(ch) * (1 + pos % 2)
-        total += d // 10 + d % 10
-    return body + str((10 - total % 10) % 10)
+    return body + luhn.calc_check_digit(body)
 
 
 def add_residents(con: duckdb.DuckDBPyConnection, n: int, start: int = 0) -> None:
@@ -55,10 +50,3 @@ def add_profiles(con: duckdb.DuckDBPyConnection, where: str = "true") -> None:
                TIMESTAMP '2026-11-01 08:00:00'
         FROM resident_file WHERE {where}""")
 
-
-@pytest.fixture
-def con(tmp_path):
-    c = duckdb.connect(str(tmp_path / "toshav.duckdb"))
-    install_macros(c)
-    yield c
-    c.close()
