@@ -67,6 +67,8 @@ def test_full_chain_materializes_and_syncs(generated, tmp_path):
         checks = first.get_asset_check_evaluations()
         assert checks and all(c.passed for c in checks if c.severity == dg.AssetCheckSeverity.ERROR)
 
+        _assert_no_personal_values(first, generated)
+
         con = duckdb.connect(str(municipality_db_path(MUNI, home)), read_only=True)
         # nothing lost: every delivered row is staged or quarantined
         for source in SOURCES:
@@ -88,6 +90,23 @@ def test_full_chain_materializes_and_syncs(generated, tmp_path):
         assert all(meta[f"raw_{s}"]["files_ingested"].value == 0 for s in SOURCES)
         sync = meta["muniforce_sync"]
         assert sync["created"].value == 0 and sync["updated"].value == 0
+
+
+def _assert_no_personal_values(result, generated):
+    """No ID number, phone or full name of any true person in the run's log messages or metadata."""
+    texts = []
+    for event in result.all_events:
+        texts.append(event.message or "")
+        data = event.event_specific_data
+        for holder in (getattr(data, "materialization", None), data):
+            metadata = getattr(holder, "metadata", None)
+            if isinstance(metadata, dict):
+                texts += [f"{k}={v.value}" for k, v in metadata.items()]
+    blob = "\n".join(texts)
+    persons = duckdb.sql(f"SELECT national_id, mobile_phone, first_name || ' ' || last_name, last_name || ' ' || first_name "
+                         f"FROM read_parquet('{generated / 'truth' / str(MUNI) / 'persons.parquet'}')").fetchall()
+    leaked = [v for row in persons for v in row if v and len(v) >= 5 and v in blob]
+    assert len(blob) > 10_000 and not leaked, f"{len(leaked)} personal values in logs/metadata"
 
 
 def test_inbox_sensor_requests_a_run_for_a_new_file_once(tmp_path):
