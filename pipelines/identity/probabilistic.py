@@ -43,6 +43,9 @@ TRAINING_LABEL_PAIRS = 300_000      # m is learnt from at most about this many k
 U_MAX_PAIRS = 1e6
 SEED = 1234
 
+# Term-frequency adjustments (a common name is weaker evidence) need a town's worth of names: in a few hundred
+# records every name looks common. Below this many records they are left out.
+MIN_TF_RECORDS = 10_000
 M_FLOOR, U_FLOOR = 1e-3, 1e-6
 DEFAULTS_PATH = Path(__file__).with_name("linkage_defaults.json")
 TF_COLUMNS = ("first_m", "last_m")
@@ -139,13 +142,22 @@ def _trained_model(con: duckdb.DuckDBPyConnection, db, recs, report: LinkReport,
         linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=SEED)
         linker.training.estimate_m_from_label_column("id_label")
         report.trained = True
-    return _fill_untrained(linker.misc.save_model_to_json(), {} if require_training else default_parameters())
+    model = _fill_untrained(linker.misc.save_model_to_json(), {} if require_training else default_parameters())
+    if con.execute("SELECT count(*) FROM _records").fetchall()[0][0] < MIN_TF_RECORDS:
+        for comp in model["comparisons"]:
+            for lvl in comp["comparison_levels"]:
+                lvl.pop("tf_adjustment_column", None)
+    return model
 
 
 def train_parameters(con: duckdb.DuckDBPyConnection, u_max_pairs: float = 5e6) -> dict:
-    """Train on `_records` of `con` and return the parameters in the shape of linkage_defaults.json
+    """Train on the staged records of `con` and return the parameters in the shape of linkage_defaults.json
     (used to (re)write the shipped defaults from a generated municipality, see bench/bench_identity.py)."""
     from splink import DuckDBAPI
+
+    from pipelines.identity.records import build_identity_records
+
+    build_identity_records(con)
 
     mem = _splink_input(con, max(1, int(_known_match_pairs(con) // TRAINING_LABEL_PAIRS) + 1))
     try:
@@ -165,9 +177,12 @@ def score_pairs(con: duckdb.DuckDBPyConnection, report: LinkReport) -> None:
     try:
         db = DuckDBAPI(mem)
         recs = db.register("recs_all")
-        linker = Linker(recs, _trained_model(con, db, recs, report), log_level=logging.ERROR)
+        model = _trained_model(con, db, recs, report)
+        linker = Linker(recs, model, log_level=logging.ERROR)
+        used = {lvl.get("tf_adjustment_column") for comp in model["comparisons"] for lvl in comp["comparison_levels"]}
         for col in TF_COLUMNS:
-            linker.table_management.compute_tf_table(col)
+            if col in used:
+                linker.table_management.compute_tf_table(col)
         a, b = db.register("recs_a"), db.register("recs_b")
         between = linker.inference.predict_between(b, a, threshold_match_probability=REVIEW_PROBABILITY,
                                                    warning_mode="never")

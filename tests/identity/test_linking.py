@@ -6,8 +6,8 @@ import pytest
 from stdnum.il import idnr
 
 from pipelines.identity import resolve_identities
-from tests.identity.deliveries import (SOKOLOV, background_register, bad_check_digit, deliver, key_of, register_row,
-                                      valid_id)
+from tests.identity.deliveries import (FIRST_NAMES, LAST_NAMES, SOKOLOV, background_register, bad_check_digit, deliver,
+                                      key_of, register_row, valid_id)
 
 MOSHE = valid_id(3933742)          # 039337423: starts with 0, so sources drop the leading zero
 TWIN_A, TWIN_B = valid_id(21000011), valid_id(21000029)
@@ -149,9 +149,11 @@ def test_a_municipality_with_nothing_staged_yet_builds_empty_tables(con):
 
 def test_only_records_without_id_still_resolve(con, tmp_path):
     # A source that knows no birth dates and no valid IDs at all (Yachad alone): typed columns, no anchors.
+    others = [yachad_row(f"B{i}", f"{LAST_NAMES[(i * 7 + i // 30) % 30]} {FIRST_NAMES[i % 30]}",
+                         phone=f"052-{3000000 + i * 7919}", address=f"סוקולוב {100 + i}") for i in range(100)]
     deliver(con, tmp_path, yachad=[yachad_row("Y1", "כהן משה", phone="052-2222222", address="סוקולוב 5"),
                                    yachad_row("Y2", "כהן משה", phone="052-2222222", address="סוקולוב 5"),
-                                   yachad_row("Y3", "לוי דנה", phone="052-4567890", address="סוקולוב 7")])
+                                   yachad_row("Y3", "לוי דנה", phone="052-4567890", address="סוקולוב 7"), *others])
     report = resolve_identities(con)
-    assert (report.persons, report.new_persons_without_id) == (2, 2)
+    assert (report.persons, report.new_persons_without_id) == (102, 102)
     assert key_of(con, "yachad", "Y1") == key_of(con, "yachad", "Y2") != key_of(con, "yachad", "Y3")
