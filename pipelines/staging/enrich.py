@@ -51,12 +51,14 @@ def _map_code_list(con, table: str, items_col: str, kind: str, out_col: str) -> 
 
 
 def _needs_from_free_text(con, table: str, text_col: str) -> None:
-    """Free text: a needs code applies when one of its aliases occurs in the text (matching forms)."""
+    """Free text: a needs code applies when one of its aliases occurs in the text as words (matching forms), also
+    behind up to two Hebrew prefix letters (ו ה ב ל מ ש כ: `ולתרופות` holds `תרופות`)."""
     con.execute(f"""
         CREATE OR REPLACE TABLE {table} AS
         WITH texts AS (SELECT _row, ' ' || array_to_string({text_col}, ' ; ') || ' ' AS txt FROM {table}),
         hits AS (SELECT t._row, list(DISTINCT c.code ORDER BY c.code) AS codes
-                 FROM texts t JOIN ref_codes c ON c.kind = 'needs' AND contains(t.txt, ' ' || c.alias || ' ')
+                 FROM texts t JOIN ref_codes c ON c.kind = 'needs' AND contains(t.txt, c.alias)
+                      AND regexp_matches(t.txt, ' [והבלמשכ]{{0,2}}' || c.alias || ' ')
                  GROUP BY t._row)
         SELECT s.* EXCLUDE ({text_col}), array_to_string({text_col}, '; ') AS needs_text,
                coalesce(h.codes, []::VARCHAR[]) AS needs_codes

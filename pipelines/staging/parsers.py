@@ -56,14 +56,14 @@ def integer(f: str) -> Parsed:
 
 
 def _mapped(f: str, cases: str, reason: str) -> Parsed:
-    """A value looked up by its matching form: `cases` is a CASE body over `m`."""
-    expr = "CASE " + cases.replace("{m}", _match(f)) + " END"
+    """A value looked up by its matching form: `cases` is a CASE body over `{m}` (and `{c}`, the cleaned value)."""
+    expr = "CASE " + cases.replace("{m}", _match(f)).replace("{c}", f"_c_{f}") + " END"
     return Parsed([(f, expr)], f"({expr}) IS NULL", reason, pre=[_clean(f)])
 
 
 def floor(f: str) -> Parsed:
     p = _mapped(f, "WHEN {m} IN ('קרקע', 'ק') THEN 0 WHEN {m} = 'מרתפ' THEN -1 "
-                   "ELSE TRY_CAST(regexp_extract({m}, '^-?\\d+$') AS INTEGER)", "not a floor number")
+                   "ELSE TRY_CAST(regexp_extract({c}, '^-?\\d+$') AS INTEGER)", "not a floor number")
     expr = p.outputs[0][1]
     return Parsed(p.outputs, f"({expr}) IS NULL OR ({expr}) NOT BETWEEN -5 AND 120", p.reason, p.pre)
 
@@ -74,7 +74,8 @@ def gender(f: str) -> Parsed:
 
 
 def marital_status(f: str) -> Parsed:
-    return _mapped(f, "WHEN {m} LIKE 'רווק%' THEN 'single' WHEN {m} LIKE 'נשוי%' THEN 'married' "
+    # masculine, feminine (נשואה, רווקה...) and the registry's combined forms (נשוי/אה)
+    return _mapped(f, "WHEN {m} LIKE 'רווק%' THEN 'single' WHEN {m} LIKE 'נשוי%' OR {m} LIKE 'נשוא%' THEN 'married' "
                       "WHEN {m} LIKE 'גרוש%' THEN 'divorced' WHEN {m} LIKE 'אלמנ%' THEN 'widowed'", "unknown marital status")
 
 

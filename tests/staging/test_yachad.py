@@ -21,7 +21,7 @@ def test_yachad_staging(con, tmp_path):
     stage_source(con, "population_register")
     rows = [
         ["Y1", "03933742-3", "כהן משה", "050-2345678", "רח' ז'בוטינסקי 12 דירה 4, חולון", "מפונה", "מלון דן", "כיסא גלגלים; חמצן", "2", "01/11/2026 14:35"],
-        ["Y2", "", "רחל לוי", "+972523456789", "סוקולב 5/3", "לא אותר", "", "פינוי בליווי", "1", "02/11/2026 09:00"],
+        ["Y2", "", "רחל לוי", "+972523456789", "סוקולב 5/3", "לא אותר", "", "זקוק לתרופות ולכיסא גלגלים", "1", "02/11/2026 09:00"],
         ["Y3", "039337424", "מזרחי", "", "", "סטטוס מוזר", "", "", "", ""],
     ]
     ingest_files(con, "yachad", [write_csv(tmp_path / "y.csv", YACHAD_HEADER, rows, encoding="utf-8-sig")])
@@ -34,7 +34,7 @@ def test_yachad_staging(con, tmp_path):
     zhabo = con.execute("SELECT street_code FROM ref_streets WHERE street_name = 'ז''בוטינסקי'").fetchone()[0]
     sokolov = con.execute("SELECT street_code FROM ref_streets WHERE street_name = 'סוקולוב'").fetchone()[0]
     assert got["Y1"] == ("039337423", True, "משה", "כהן", "last_first", "evacuated", ["OXYGEN", "WHEELCHAIR"], zhabo, "12", "4")
-    assert got["Y2"][2:9] == ("רחל", "לוי", "first_last", "not_located", ["ESCORT_EVACUATION"], sokolov, "5")
+    assert got["Y2"][2:9] == ("רחל", "לוי", "first_last", "not_located", ["MEDICATION", "WHEELCHAIR"], sokolov, "5")
     assert got["Y2"][9] == "3"
     assert got["Y3"][:2] == ("039337424", False)              # invalid ID kept as evidence
     assert got["Y3"][5] is None                                # unknown status: blanked, not guessed
