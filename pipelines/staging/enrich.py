@@ -7,9 +7,12 @@
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 
 from pipelines.normalize.addresses import match_streets
+from pipelines.normalize.hebrew import match_form
 from schemas.loader import load_yaml
 
 
@@ -50,19 +53,28 @@ def _map_code_list(con, table: str, items_col: str, kind: str, out_col: str) -> 
         FROM {table} t LEFT JOIN mapped m USING (_row)""")
 
 
+HEBREW_PREFIXES = "והבלמשכ"   # letters that attach to the front of a word: ו-ה-ב-ל-מ-ש-כ
+
+
+def needs_patterns() -> dict[str, str]:
+    """One constant RE2 pattern per needs code: any of its aliases as whole words (matching forms), also behind up
+    to two prefix letters (`ולתרופות` holds `תרופות`). Constant patterns are compiled once, not once per row."""
+    patterns = {}
+    for code, spec in _codes()["needs"].items():
+        aliases = sorted({match_form(a) for a in [spec["label_he"], *spec.get("aliases", [])]} - {None}, key=len, reverse=True)
+        patterns[code] = f" [{HEBREW_PREFIXES}]{{0,2}}(?:" + "|".join(re.escape(a) for a in aliases) + ") "
+    return patterns
+
+
 def _needs_from_free_text(con, table: str, text_col: str) -> None:
-    """Free text: a needs code applies when one of its aliases occurs in the text as words (matching forms), also
-    behind up to two Hebrew prefix letters (ו ה ב ל מ ש כ: `ולתרופות` holds `תרופות`)."""
+    """Free text (items already in matching form) -> the needs codes whose aliases it contains."""
+    checks = ", ".join(f"CASE WHEN regexp_matches(txt, '{pattern}') THEN '{code}' END"
+                       for code, pattern in sorted(needs_patterns().items()))
     con.execute(f"""
         CREATE OR REPLACE TABLE {table} AS
-        WITH texts AS (SELECT _row, ' ' || array_to_string({text_col}, ' ; ') || ' ' AS txt FROM {table}),
-        hits AS (SELECT t._row, list(DISTINCT c.code ORDER BY c.code) AS codes
-                 FROM texts t JOIN ref_codes c ON c.kind = 'needs' AND contains(t.txt, c.alias)
-                      AND regexp_matches(t.txt, ' [והבלמשכ]{{0,2}}' || c.alias || ' ')
-                 GROUP BY t._row)
-        SELECT s.* EXCLUDE ({text_col}), array_to_string({text_col}, '; ') AS needs_text,
-               coalesce(h.codes, []::VARCHAR[]) AS needs_codes
-        FROM {table} s LEFT JOIN hits h USING (_row)""")
+        SELECT * EXCLUDE (txt, {text_col}), array_to_string({text_col}, '; ') AS needs_text,
+               list_filter([{checks}], lambda c: c IS NOT NULL) AS needs_codes
+        FROM (SELECT *, ' ' || array_to_string({text_col}, ' ; ') || ' ' AS txt FROM {table})""")
 
 
 def _streets(con, table: str, name_col: str, keep_delivered_code: bool) -> None:
