@@ -15,12 +15,15 @@ def print_summary(summary) -> None:
     t.add_column("rows in", justify="right")
     t.add_column("staged", justify="right")
     t.add_column("quarantined", justify="right")
+    t.add_column("values blanked", justify="right")
     for s in SOURCES:
         stg = md.get(f"stg_{s}", {})
         if stg:
             t.add_row(s, str(stg.get("rows_in", 0) + stg.get("malformed", 0)), str(stg.get("staged", 0)),
-                      str(stg.get("quarantined", 0) + stg.get("malformed", 0)))
+                      str(stg.get("quarantined", 0) + stg.get("malformed", 0)), str(stg.get("fields_blanked", 0)))
     console.print(t)
+    console.print("quarantined rows and blanked values are kept with their reasons: tables quarantine and field_issues, "
+                  "`toshav quality` reports them")
     rf = md.get("resident_file", {})
     if rf:
         console.print(f"residents in the resident file: {rf.get('residents', '?')}")
