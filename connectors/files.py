@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from connectors.errors import SourceFileError
@@ -96,30 +97,57 @@ def read_csv(source: SourceMapping, path: Path) -> FileRead:
         text, encoding = decode(data, source.encodings)
     except UnicodeDecodeError:
         raise SourceFileError(source.source, path, f"cannot decode the file as any of {', '.join(source.encodings)}") from None
-    malformed: list[tuple[int, str]] = []
+    bad: dict[int, tuple[str, int]] = {}   # pyarrow record number -> (reason, line breaks inside the record)
 
     def on_invalid(row) -> str:
-        malformed.append((row.number, f"malformed CSV line: expected {row.expected_columns} fields, found {row.actual_columns}"))
+        bad[row.number] = (f"malformed CSV line: expected {row.expected_columns} fields, found {row.actual_columns}",
+                           (row.text or "").count("\n"))
         return "skip"
 
     # the header is read separately so header names keep their exact text (duplicates and blanks included)
     first_line = text.split("\n", 1)[0].rstrip("\r")
     headers = next(csv.reader([first_line], delimiter=source.delimiter))
-    n = len(headers)
-    names = [f"c{i}" for i in range(n)]
+    names = [f"c{i}" for i in range(len(headers))]
     table = pacsv.read_csv(
         io.BytesIO(text.encode("utf-8")),
         read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False),
-        parse_options=pacsv.ParseOptions(delimiter=source.delimiter, invalid_row_handler=on_invalid, newlines_in_values=False),
+        parse_options=pacsv.ParseOptions(delimiter=source.delimiter, invalid_row_handler=on_invalid,
+                                         newlines_in_values=True, ignore_empty_lines=False),
         convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in names}, strings_can_be_null=False,
                                              quoted_strings_can_be_null=False),
     )
-    # pyarrow numbers rows from 1 counting the skipped header, so its numbers are the line numbers a person sees
-    line_numbers = np.arange(2, table.num_rows + len(malformed) + 2, dtype=np.int32)
-    if malformed:
-        line_numbers = line_numbers[~np.isin(line_numbers, [r for r, _ in malformed])]
-    cols = [table.column(c) for c in names]
-    return _map_columns(source, path, headers, cols, line_numbers, encoding, malformed)
+    lines, malformed = _line_numbers(table, names, bad)
+    blank = _all_empty(table, names)
+    return _map_columns(source, path, headers, [table.column(c).filter(pc.invert(blank)) for c in names],
+                        lines[~blank.to_numpy(zero_copy_only=False)], encoding, malformed,
+                        blank_rows=int(pc.sum(blank).as_py() or 0))
+
+
+def _line_numbers(table: pa.Table, names: list[str], bad: dict[int, tuple[str, int]]):
+    """The line each record starts on, as a person sees it. pyarrow numbers records (the header is record 1, a blank
+    line is a record); a quoted value with line breaks makes its record span lines, which shifts every later line."""
+    n_records = table.num_rows + len(bad)
+    record_numbers = np.arange(2, n_records + 2, dtype=np.int64)
+    is_bad = np.isin(record_numbers, list(bad))
+    breaks = np.zeros(n_records, dtype=np.int64)
+    if table.num_rows:
+        breaks[~is_bad] = sum(pc.count_substring(table.column(c), "\n").to_numpy() for c in names)
+    for number, (_, inside) in bad.items():
+        breaks[number - 2] = inside
+    starts = record_numbers + np.concatenate([[0], np.cumsum(breaks)[:-1]])
+    malformed = [(int(starts[number - 2]), reason) for number, (reason, _) in sorted(bad.items())]
+    return starts[~is_bad].astype(np.int32), malformed
+
+
+def _all_empty(table: pa.Table, names: list[str]) -> pa.ChunkedArray | pa.Array:
+    """Rows whose every field is empty: blank lines (and rows of bare commas) are not records."""
+    if not names or table.num_rows == 0:
+        return pa.array([False] * table.num_rows, pa.bool_())
+    mask = None
+    for c in names:
+        empty = pc.equal(pc.utf8_trim_whitespace(table.column(c)), "")
+        mask = empty if mask is None else pc.and_(mask, empty)
+    return mask
 
 
 def read_jsonl(source: SourceMapping, path: Path) -> FileRead:
@@ -129,7 +157,8 @@ def read_jsonl(source: SourceMapping, path: Path) -> FileRead:
     except UnicodeDecodeError:
         raise SourceFileError(source.source, path, "the file is not UTF-8") from None
     records, rows, malformed = [], [], []
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    # split on line feeds only: str.splitlines() also breaks on U+2028 and friends, legal inside a JSON string
+    for lineno, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:

@@ -121,3 +121,25 @@ def test_jsonl_with_a_broken_line(tmp_path):
     assert read.table.column("_row").to_pylist() == [1, 3]
     assert read.malformed == [(2, "malformed JSON line")]
     assert read.table.column("national_id").to_pylist() == ["039337423", "39337423"]   # numbers arrive as text
+
+
+def test_csv_row_numbers_are_lines_even_with_blank_lines_and_quoted_line_breaks(tmp_path):
+    ya = load_source("yachad")
+    header = ",".join(c.headers[0] for c in ya.columns)
+    # 1 header; 2-3 a record whose address holds a line break; 4 blank; 5 record; 6 malformed; 7 record; 8 only commas
+    text = header + '\nY1,,a b,,"line one\nline two",,,,,\n\nY2,,c d,,,,,,,\nbad,1\n"Y3",,e f,,,,,,,\n,,,,,,,,,\n'
+    path = tmp_path / "y.csv"
+    path.write_text(text, encoding="utf-8")
+    read = read_file(ya, path)
+    assert read.table.column("_row").to_pylist() == [2, 5, 7]
+    assert read.table.column("source_record_id").to_pylist() == ["Y1", "Y2", "Y3"]
+    assert [r for r, _ in read.malformed] == [6]
+    assert read.blank_rows == 2
+
+
+def test_jsonl_keeps_unicode_line_separators_inside_values(tmp_path):
+    path = tmp_path / "ods.jsonl"
+    path.write_text('{"id_number": "039337423", "municipality_code": "6600", "source_ministry": "NII", '
+                    '"indicator": "blind", "indicator_value": "a\u2028b"}\n', encoding="utf-8")
+    read = read_file(load_source("ods"), path)
+    assert read.malformed == [] and read.table.column("indicator_value").to_pylist() == ["a\u2028b"]
