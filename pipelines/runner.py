@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from pipelines.partitions import municipality_partitions
 from pipelines.resources import Inbox, MunicipalityDuckDB
@@ -28,13 +29,19 @@ def dagster_instance(home: Path) -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
+# Database errors may quote the data value they choked on: their messages are not printed.
+DATABASE_ERRORS = {name for name in dir(duckdb) if name.endswith(("Exception", "Error"))}
+
+
 def root_cause(error) -> str:
-    """The innermost error of a Dagster failure: the one that says what went wrong (Toshav's messages carry no
-    personal values)."""
+    """The innermost error of a Dagster failure: the one that says what went wrong. Toshav's own messages name
+    files, rows and fields, never values; a database error's message may quote a value, so only its kind is shown."""
     if error is None:
         return "failed"
     while error.cause is not None:
         error = error.cause
+    if error.cls_name in DATABASE_ERRORS:
+        return f"{error.cls_name} (message withheld: it may quote a data value; the step's log in Dagster has it)"
     return f"{error.cls_name}: {error.message.strip()}" if error.cls_name else error.message.strip()
 
 

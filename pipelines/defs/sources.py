@@ -38,8 +38,11 @@ def _raw_asset(source: str) -> dg.AssetsDefinition:
                     report.rows += read.table.num_rows
             total = con.execute(f"SELECT count(*) FROM raw_{source}").fetchone()[0]
         if report.extra_headers:
-            context.log.warning(f"{source}: unknown extra columns kept in _extra: {', '.join(report.extra_headers)}")
-        return dg.MaterializeResult(metadata={**report.metadata(), "raw_rows_total": total})
+            # counted, not named: a shifted header row would put a data row's values where header names belong
+            context.log.warning(f"{source}: {len(report.extra_headers)} unknown extra column(s) kept in _extra "
+                                "(their headers are in the deliveries table)")
+        metadata = {**report.metadata(), "raw_rows_total": total, "extra_headers": len(report.extra_headers)}
+        return dg.MaterializeResult(metadata=metadata)
 
     return raw
 

@@ -97,11 +97,11 @@ def stage_source(con: duckdb.DuckDBPyConnection, source_name: str) -> StageRepor
                     [source_name])
         con.execute(f"""CREATE OR REPLACE TABLE stg_{source_name} AS
                         SELECT * EXCLUDE (_rejects, _issues) FROM _parsed WHERE len(_rejects) = 0""")
+        enrich.run(con, source_name)     # inside: downstream never sees a staged table without its enrichment
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
         raise
-    enrich.run(con, source_name)
     report.rows_in, report.staged, report.quarantined, report.fields_blanked = con.execute(f"""
         SELECT (SELECT count(*) FROM _parsed), (SELECT count(*) FROM stg_{source_name}),
                (SELECT count(*) FROM _parsed WHERE len(_rejects) > 0),
