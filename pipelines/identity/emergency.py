@@ -99,7 +99,10 @@ def profile_sql(municipality: int, sources: list[str]) -> str:
         "consent_date": "consent_date",
         "information_source": "coalesce(reg.information_source, CASE WHEN ods.resident_key IS NOT NULL THEN 'ODS' END)",
         "statutory_sources": "coalesce(ods.ministries, []::VARCHAR[])",
-        "updated_at": "coalesce(greatest(reg.updated_at, ods.updated_at, ya.updated_at), $now)",
+        # sources without dates keep the previous run's value, so an unchanged profile is not re-sent to MuniForce
+        "updated_at": """coalesce(greatest(reg.updated_at, ods.updated_at, ya.updated_at),
+                                  (SELECT pu.updated_at FROM _previous_updated pu WHERE pu.resident_key = p.resident_key),
+                                  $now)""",
     }
     missing = set(columns) - set(select)
     if missing:
@@ -146,6 +149,7 @@ def build_emergency_profile(con: duckdb.DuckDBPyConnection, municipality: int,
     con.execute(ddl("emergency_profile"))     # so that a first run finds an (empty) previous profile table
     con.execute("""CREATE OR REPLACE TEMP TABLE _previous_consent AS
                    SELECT resident_key FROM emergency_profile WHERE consent_status = 'given'""")
+    con.execute("CREATE OR REPLACE TEMP TABLE _previous_updated AS SELECT resident_key, updated_at FROM emergency_profile")
     con.execute("BEGIN")
     try:
         con.execute("DROP TABLE IF EXISTS emergency_profile")
@@ -156,6 +160,7 @@ def build_emergency_profile(con: duckdb.DuckDBPyConnection, municipality: int,
         con.execute("ROLLBACK")
         raise
     con.execute("DROP TABLE _previous_consent")
+    con.execute("DROP TABLE _previous_updated")
     profiles, consent, statutory, withdrawn, with_yachad = con.execute("""
         SELECT count(*), count(*) FILTER (WHERE legal_basis = 'consent'), count(*) FILTER (WHERE legal_basis = 'statutory'),
                count(*) FILTER (WHERE consent_status = 'withdrawn'), count(*) FILTER (WHERE yachad_status IS NOT NULL)

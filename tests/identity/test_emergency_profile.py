@@ -15,9 +15,9 @@ def registry(national_id, first, consent, consent_date="", **extra):
             "consent": consent, "consent_date": consent_date, "updated_at": "01/10/2026", **extra}
 
 
-def ods(national_id, indicator, ministry):
+def ods(national_id, indicator, ministry, updated_at="2026-10-01T00:00:00"):
     return {"id_number": national_id, "first_name": "x", "last_name": "כהן", "birth_date": "1950-02-01",
-            "source_ministry": ministry, "indicator": indicator, "updated_at": "2026-10-01T00:00:00"}
+            "source_ministry": ministry, "indicator": indicator, "updated_at": updated_at}
 
 
 def yachad(record_id, national_id, status, location=""):
@@ -25,13 +25,14 @@ def yachad(record_id, national_id, status, location=""):
             "current_location": location, "needs_text": "תרופות", "updated_at": "02/11/2026 08:00"}
 
 
-def build(con, tmp_path, registry_rows, tag="1", now=dt.datetime(2026, 11, 3)):
+def build(con, tmp_path, registry_rows, tag="1", now=dt.datetime(2026, 11, 3), ods_updated_at="2026-10-01T00:00:00"):
     deliver(con, tmp_path / tag,
             register=[register_row(i, n, "כהן", "01/02/1950", house=str(k + 1)) for k, (i, n) in enumerate(
                 [(GIVEN, "אהרן"), (WITHDRAWN, "בתיה"), (WITHDRAWN_WITH_ODS, "גילה"), (ODS_ONLY, "דבורה"),
                  (YACHAD_ONLY, "הדר")])],
-            ods=[ods(WITHDRAWN_WITH_ODS, "oxygen_dependent", "HEALTH"), ods(ODS_ONLY, "senior_alone", "WELFARE"),
-                 ods(ODS_ONLY, "mobility_allowance", "NII")],
+            ods=[ods(WITHDRAWN_WITH_ODS, "oxygen_dependent", "HEALTH", ods_updated_at),
+                 ods(ODS_ONLY, "senior_alone", "WELFARE", ods_updated_at),
+                 ods(ODS_ONLY, "mobility_allowance", "NII", ods_updated_at)],
             yachad=[yachad("Y1", GIVEN, "לא אותר"), yachad("Y2", YACHAD_ONLY, "מאושפז", "וולפסון"),
                     yachad("Y3", ODS_ONLY, "מפונה", "מלון")],
             registry=registry_rows, tag=tag)
@@ -93,3 +94,14 @@ def test_consent_withdrawn_on_a_later_delivery_removes_the_profile(con, tmp_path
     # nor does the resident file keep anything from the registry for this resident
     sources = con.execute("SELECT sources, floor FROM resident_file WHERE resident_key = ?", [given_key]).fetchall()
     assert sources == [(["population_register", "yachad"], None)]
+
+
+def test_a_profile_whose_sources_carry_no_dates_keeps_its_updated_at_across_runs(con, tmp_path):
+    """Otherwise every run would stamp `now` and the sync would resend unchanged profiles."""
+    undated = [{**r, "updated_at": ""} for r in FIRST_REGISTRY]
+    build(con, tmp_path, undated, now=dt.datetime(2026, 11, 3), ods_updated_at="")
+    before = {k: v["updated_at"] for k, v in profiles(con).items()}
+    assert dt.datetime(2026, 11, 3) in before.values()          # at least one profile had no dated source
+    build_emergency_profile(con, 6600, now=dt.datetime(2026, 12, 3))
+    after = {k: v["updated_at"] for k, v in profiles(con).items()}
+    assert after == before
