@@ -16,6 +16,7 @@ from __future__ import annotations
 import duckdb
 
 from connectors.reference import LOCALITY_ITSELF_STREET_CODE, streets_of
+from pipelines.normalize.hebrew import HEBREW_LETTERS, TRANSLIT_LETTERS
 from pipelines.normalize.macros import install_macros
 from schemas.loader import load_yaml
 
@@ -51,7 +52,7 @@ def install_address_macros(con: duckdb.DuckDBPyConnection) -> None:
         CREATE OR REPLACE MACRO street_key_skeleton_m(m) AS array_to_string(list_sort(list_transform(
             string_split(street_key_bare_m(m), ' '), lambda w: w[1] || replace(replace(w[2:], 'ו', ''), 'י', ''))), ' ');
         CREATE OR REPLACE MACRO street_key_translit_m(m) AS translate(street_key_bare_m(m),
-            'אבגדהוזחטיכלמנסעפצקרשת', 'abgdhvzxtyklmnsepcqrwu');
+            '{HEBREW_LETTERS}', '{TRANSLIT_LETTERS}');
     """)
 
 

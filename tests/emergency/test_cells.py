@@ -22,7 +22,8 @@ def shown(fmt: str, value, sql_type: str):
 
 
 @pytest.mark.parametrize("e164", ["+972522345678", "+972547654321", "+97231234567", "+97226543210",
-                                  "+97248123456", "+97289123456", "+97297654321", "+972733456789"])
+                                  "+97248123456", "+97289123456", "+97297654321", "+972733456789"],
+                         ids=["mobile052", "mobile054", "tel03", "tel02", "tel04", "tel08", "tel09", "voip073"])
 def test_israeli_phones_are_shown_as_phonenumbers_writes_them(e164):
     number = phonenumbers.parse(e164, "IL")
     assert phonenumbers.is_valid_number(number)
@@ -30,7 +31,7 @@ def test_israeli_phones_are_shown_as_phonenumbers_writes_them(e164):
 
 
 @pytest.mark.parametrize("value, expected", [("+12125551234", "+12125551234"), ("050-1234567", "050-1234567"),
-                                             (None, "")])
+                                             (None, "")], ids=["foreign", "unallocated_range", "missing"])
 def test_other_phone_values_are_shown_as_stored(value, expected):
     assert shown("phone", value, "VARCHAR") == expected
 

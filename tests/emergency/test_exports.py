@@ -26,7 +26,8 @@ def sokolov(home):
     ("=1+1", "'=1+1"), ("+972501234567", "'+972501234567"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"),
     ("\t=1", "'\t=1"), ("\r=1", "'\r=1"), ("כהן", "כהן"), ("a=b", "a=b"), ("", ""),
     (-1, -1), (3, 3), (None, None),
-])
+], ids=["equals", "plus_phone", "minus", "at", "tab", "carriage_return", "hebrew", "inner_equals", "empty",
+        "negative_number", "number", "none"])
 def test_neutralise(value, expected):
     assert neutralise(value) == expected
 

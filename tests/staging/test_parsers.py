@@ -48,6 +48,7 @@ def test_house_numbers_and_zip_codes(con):
     assert run_parser(con, "zip_code", ["5822012", "58220", "58-22012"])[0] == ["5822012", None, "5822012"]
 
 
-@pytest.mark.parametrize("raw,expected", [("03933742-3", "039337423"), ("39337423", "039337423"), ("P1234567", "P1234567")])
+@pytest.mark.parametrize("raw,expected", [("03933742-3", "039337423"), ("39337423", "039337423"), ("P1234567", "P1234567")],
+                         ids=["dash_before_check_digit", "leading_zero_lost", "passport"])
 def test_israeli_id_parser(con, raw, expected):
     assert run_parser(con, "israeli_id", [raw])[0] == [expected]
