@@ -94,6 +94,8 @@ def load_source(source: str) -> SourceMapping:
         )
         for c in raw["columns"]
     )
+    if raw["record_key"] not in {c.field for c in cols}:
+        raise ValueError(f"sources/{source}.yaml: record_key {raw['record_key']!r} is not one of its fields")
     return SourceMapping(
         source=raw["source"],
         description=raw.get("description", ""),

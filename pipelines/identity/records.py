@@ -109,9 +109,7 @@ def staged_sources(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 def _record_key_expr(source: str) -> str:
     key_field = load_source(source).record_key
-    # ODS's mapping names its key by the API field `id_number`, staged as national_id
-    by_id = key_field in ("national_id", "id_number")
-    return "coalesce(national_id, national_id_raw)" if by_id else f"CAST({key_field} AS VARCHAR)"
+    return "coalesce(national_id, national_id_raw)" if key_field == "national_id" else f"CAST({key_field} AS VARCHAR)"
 
 
 def _source_select(source: str) -> str:
