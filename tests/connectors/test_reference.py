@@ -32,3 +32,19 @@ def test_streets_from_ckan_match_the_local_copy(tmp_path):
     with open(out, encoding="utf-8") as f:
         assert next(csv.reader(f)) == ["city_code", "city_name", "street_code", "street_name"]
     assert reference_dir() is not None
+
+
+def test_reference_command_writes_a_local_copy(tmp_path):
+    from typer.testing import CliRunner
+
+    from pipelines.cli import _load_commands, app
+
+    _load_commands()
+    c = CKAN_STREET_COLUMNS
+    records = [{c["city_code"]: s.city_code, c["city_name"]: s.city_name, c["street_code"]: s.street_code,
+                c["street_name"]: s.street_name} for s in load_streets() if s.city_code == 6600]
+    with OdsStandin(records, api_key="", resource_id=STREETS_RESOURCE_ID) as url:
+        result = CliRunner().invoke(app, ["reference", "--out", str(tmp_path), "--ckan-url", url, "-m", "6600"])
+    assert result.exit_code == 0, result.output
+    written = load_streets(tmp_path / "streets.csv")
+    assert len(written) == len(records) and {s.city_code for s in written} == {6600}
