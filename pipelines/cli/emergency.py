@@ -18,16 +18,26 @@ console = Console()
 errors = Console(stderr=True)
 
 
+MAX_COLUMN_WIDTH = 30
+
+
 def _show_result(result, rtl: bool) -> None:
-    """The result as a table; with `rtl`, the first column is printed rightmost so the table reads right to left."""
+    """The result as a table; with `rtl`, the first column is printed rightmost so the table reads right to left.
+
+    Columns keep their natural width (up to MAX_COLUMN_WIDTH): a list wider than the terminal is printed wide
+    (pipe it to `less -S`) rather than squeezed to one letter a column."""
     columns = list(reversed(result.columns)) if rtl else result.columns
     index = [result.columns.index(c) for c in columns]
+    cells = [["" if row[i] is None else str(row[i]) for i in index] for row in result.rows]
+    widths = [min(MAX_COLUMN_WIDTH, max([len(c.title_he)] + [len(r[k]) for r in cells[:500]])) for k, c in enumerate(columns)]
     table = Table(title=f"{result.query.title_he} · {len(result.rows)} שורות", title_justify="right" if rtl else "center")
-    for c in columns:
-        table.add_column(c.title_he, justify="right" if rtl else "left", overflow="fold")
-    for row in result.rows:
-        table.add_row(*("" if row[i] is None else str(row[i]) for i in index))
-    console.print(table, justify="right" if rtl else "left")
+    for c, width in zip(columns, widths):
+        table.add_column(c.title_he, justify="right" if rtl else "left", overflow="fold", min_width=width)
+    for row in cells:
+        table.add_row(*row)
+    needed = sum(widths) + 3 * len(widths) + 1
+    out = console if needed <= console.width else Console(width=needed)
+    out.print(table, justify="right" if rtl else "left")
 
 
 def _show_notes(result) -> None:
