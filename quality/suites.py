@@ -110,6 +110,14 @@ def _per_asset(value, asset: str, default=None):
 
 
 
+def _drift(asset: str, layer: str, origin: str, description: str) -> Expectation:
+    """The row-count drift expectation of a layer; `{max_drop}` in the description becomes the threshold."""
+    drift = _rule(layer, "row_count_drift")
+    return Expectation(asset, "row_count_drift", "row_count_drift", drift["severity"], origin=origin,
+                       max_drop=float(drift["max_drop"]),
+                       description=description.format(max_drop=f"{float(drift['max_drop']):.0%}"))
+
+
 # --- derived from schemas/resident_model.yaml ---------------------------------------------------------------------
 
 def model_expectations(asset: str, model_table: str) -> list[Expectation]:
@@ -135,11 +143,8 @@ def model_expectations(asset: str, model_table: str) -> list[Expectation]:
             out.append(Expectation(asset, f"{f.name}_{f.format}", "format", rule("format")["severity"], origin=origin,
                                    column=f.name, predicate=format_predicate(f.format, f.name),
                                    description=f"{f.name} is a well-formed {f.format} value."))
-    drift = rule("row_count_drift")
-    out.append(Expectation(asset, "row_count_drift", "row_count_drift", drift["severity"], origin=origin,
-                           max_drop=float(drift["max_drop"]),
-                           description=f"{model_table} did not shrink by more than {drift['max_drop']:.0%} "
-                                       "since the last accepted run of this municipality."))
+    out.append(_drift(asset, "model", origin, f"{model_table} did not shrink by more than {{max_drop}} "
+                                              "since the last accepted run of this municipality."))
     return out
 
 
@@ -161,11 +166,8 @@ def raw_expectations(source: str) -> list[Expectation]:
             out.append(Expectation(asset, f"{c.field}_present", "not_null", present["severity"], origin=origin,
                                    column=c.field, max_share=float(present.get("max_share", 0)),
                                    description=f"{c.field} is required by the mapping; rows without it are quarantined."))
-    drift = _rule("raw", "row_count_drift")
-    out.append(Expectation(asset, "row_count_drift", "row_count_drift", drift["severity"], origin=origin,
-                           max_drop=float(drift["max_drop"]),
-                           description=f"The latest {source} delivery is not more than {drift['max_drop']:.0%} "
-                                       "smaller than the last accepted one."))
+    out.append(_drift(asset, "raw", origin, f"The latest {source} delivery is not more than {{max_drop}} "
+                                            "smaller than the last accepted one."))
     return out
 
 
@@ -202,11 +204,8 @@ def stg_expectations(source: str) -> list[Expectation]:
             out.append(Expectation(asset, f"{c.field}_e164", "format", _rule("staging", "phone_e164")["severity"],
                                    origin=origin, column=c.field, predicate=format_predicate("e164", c.field),
                                    description=f"{c.field} is stored in E.164 (+972...)."))
-    drift = _rule("staging", "row_count_drift")
-    out.append(Expectation(asset, "row_count_drift", "row_count_drift", drift["severity"], origin=origin,
-                           max_drop=float(drift["max_drop"]),
-                           description=f"stg_{source} did not shrink by more than {drift['max_drop']:.0%} "
-                                       "since the last accepted run."))
+    out.append(_drift(asset, "staging", origin, f"stg_{source} did not shrink by more than {{max_drop}} "
+                                                "since the last accepted run."))
     return out
 
 
