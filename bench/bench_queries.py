@@ -27,9 +27,9 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import schemas  # noqa: E402
-from pipelines.emergency.catalogue import load_catalogue  # noqa: E402
-from pipelines.emergency.roles import load_roles  # noqa: E402
-from pipelines.emergency.runner import clear_street_cache, run_query  # noqa: E402
+from serving.catalogue import load_catalogue  # noqa: E402
+from serving.roles import load_roles  # noqa: E402
+from serving.queries import clear_street_cache, run_query  # noqa: E402
 from pipelines.normalize.addresses import load_reference_streets  # noqa: E402
 from pipelines.settings import municipality_db_path  # noqa: E402
 

@@ -51,7 +51,7 @@ def _show_notes(result) -> None:
 
 
 def _list_queries(role_name: str) -> None:
-    from pipelines.emergency.roles import role, runnable_queries
+    from serving.roles import role, runnable_queries
 
     r = role(role_name)
     table = Table(title=f"queries for role {r.name} ({r.title_he})")
@@ -79,10 +79,10 @@ def query(
     home: Optional[Path] = typer.Option(None, help="Data directory (default $TOSHAV_HOME or ./toshav-data)"),
 ) -> None:
     """Run a named emergency query: who needs help, where. Every run is audited (never the rows)."""
-    from pipelines.emergency import exports
-    from pipelines.emergency.parameters import ParameterError, raw_from_pairs
-    from pipelines.emergency.roles import AccessDenied
-    from pipelines.emergency.runner import QueryFailed, ResidentFileUnavailable, run_query
+    from serving import exports
+    from serving.parameters import ParameterError, raw_from_pairs
+    from serving.roles import AccessDenied
+    from serving.queries import QueryFailed, ResidentFileUnavailable, run_query
 
     try:
         if list_queries:
@@ -126,7 +126,7 @@ def serve(
     home: Optional[Path] = typer.Option(None, help="Data directory (default $TOSHAV_HOME or ./toshav-data)"),
 ) -> None:
     """Serve the read-only Hebrew page of the emergency queries. There is no login: see docs/emergency.md."""
-    from pipelines.emergency.web import CallerSource, make_server
+    from serving.web import CallerSource, make_server
 
     try:
         callers = CallerSource(role=role, user=user, role_header=role_header, user_header=user_header)
@@ -153,7 +153,7 @@ def query_audit(
     home: Optional[Path] = typer.Option(None, help="Data directory (default $TOSHAV_HOME or ./toshav-data)"),
 ) -> None:
     """Show the audit log of emergency query runs, or purge records past the retention."""
-    from pipelines.emergency.audit import RETENTION_MONTHS, AuditLog
+    from serving.audit import RETENTION_MONTHS, AuditLog
 
     log = AuditLog.of(municipality, home)
     if purge:

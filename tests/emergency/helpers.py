@@ -7,8 +7,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from pipelines.emergency.runner import QueryResult, run_query
-from pipelines.emergency.web import CallerSource, make_server
+from serving.queries import QueryResult, run_query
+from serving.web import CallerSource, make_server
 
 MUNI = 6600
 

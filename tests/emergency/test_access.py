@@ -2,9 +2,9 @@
 
 import pytest
 
-from pipelines.emergency.audit import AuditLog
-from pipelines.emergency.catalogue import load_catalogue
-from pipelines.emergency.roles import AccessDenied, load_roles, runnable_queries
+from serving.audit import AuditLog
+from serving.catalogue import load_catalogue
+from serving.roles import AccessDenied, load_roles, runnable_queries
 from tests.emergency.helpers import MUNI, column, keys, run
 
 EVERYTHING = ["evacuation_assistance", "power_dependent", "alone_without_support", "yachad_not_located", "household"]

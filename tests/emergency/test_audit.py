@@ -5,10 +5,10 @@ import sqlite3
 
 import pytest
 
-from pipelines.emergency.audit import RETENTION_MONTHS, AuditLog, audit_path
-from pipelines.emergency.parameters import ParameterError
-from pipelines.emergency.roles import AccessDenied
-from pipelines.emergency.runner import ResidentFileUnavailable, run_query
+from serving.audit import RETENTION_MONTHS, AuditLog, audit_path
+from serving.parameters import ParameterError
+from serving.roles import AccessDenied
+from serving.queries import ResidentFileUnavailable, run_query
 from tests.emergency.helpers import MUNI, raw, run
 
 

@@ -3,8 +3,8 @@ that would let a query escape the access rules."""
 
 import pytest
 
-from pipelines.emergency import lineage
-from pipelines.emergency.catalogue import CatalogueError, load_catalogue
+from serving import lineage
+from serving.catalogue import CatalogueError, load_catalogue
 from schemas.model import load_model
 
 

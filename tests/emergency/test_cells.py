@@ -7,8 +7,8 @@ import duckdb
 import phonenumbers
 import pytest
 
-from pipelines.emergency.catalogue import Column, load_catalogue
-from pipelines.emergency.cells import display_parameters, display_sql
+from serving.catalogue import Column, load_catalogue
+from serving.cells import display_parameters, display_sql
 
 
 def shown(fmt: str, value, sql_type: str):

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 import pipelines.cli.emergency  # noqa: F401  (registers the commands)
 from pipelines.cli import app
-from pipelines.emergency.audit import AuditLog
+from serving.audit import AuditLog
 from tests.emergency.helpers import MUNI
 
 runner = CliRunner(env={"COLUMNS": "250"})   # a wide terminal: rich folds cells to fit

@@ -7,7 +7,7 @@ import zipfile
 import pytest
 from openpyxl import load_workbook
 
-from pipelines.emergency.exports import csv_bytes, neutralise, xlsx_bytes
+from serving.exports import csv_bytes, neutralise, xlsx_bytes
 from tests.emergency.conftest import INJECTION_FIRST, INJECTION_LAST
 from tests.emergency.helpers import column, keys, run
 

@@ -3,7 +3,7 @@ field team walks: street, house number numerically then its letter, entrance, fl
 
 import pytest
 
-from pipelines.emergency.parameters import ParameterError
+from serving.parameters import ParameterError
 from tests.emergency.conftest import JABOTINSKY
 from tests.emergency.helpers import column, keys, run
 
@@ -144,7 +144,7 @@ def test_malformed_parameters_are_refused(home, params):
 def test_street_matches_are_remembered_until_the_file_changes(fresh_home, monkeypatch):
     import os
 
-    from pipelines.emergency import runner
+    from serving import queries as runner  # the module that runs a named query
     from pipelines.settings import municipality_db_path
 
     runner.clear_street_cache()

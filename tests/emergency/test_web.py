@@ -7,8 +7,8 @@ import urllib.request
 
 import pytest
 
-from pipelines.emergency.audit import AuditLog
-from pipelines.emergency.web import CallerSource
+from serving.audit import AuditLog
+from serving.web import CallerSource
 from tests.emergency.helpers import MUNI, serving
 
 MANAGER = CallerSource(role="emergency_manager", user="dana")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from pipelines.emergency.audit import AuditLog
-from pipelines.emergency.web import CallerSource
+from serving.audit import AuditLog
+from serving.web import CallerSource
 from tests.emergency.helpers import MUNI, serving
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pipelines.emergency.catalogue import Column, Query, load_catalogue
+from serving.catalogue import Column, Query, load_catalogue
 from schemas.loader import load_yaml
 from schemas.model import SENSITIVITY
 

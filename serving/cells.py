@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelines.emergency.catalogue import Column
+from serving.catalogue import Column
 
 YES, NO = "כן", "לא"
 TIMESTAMP_FORMAT = "%d/%m/%Y %H:%M"

@@ -25,11 +25,11 @@ from string import Template
 from typing import Any, Mapping
 from urllib.parse import parse_qs, urlsplit
 
-from pipelines.emergency import exports
-from pipelines.emergency.catalogue import Parameter, Query, load_catalogue
-from pipelines.emergency.parameters import ParameterError
-from pipelines.emergency.roles import AccessDenied, Role, load_roles, role as role_named, runnable_queries
-from pipelines.emergency.runner import QueryFailed, QueryResult, ResidentFileUnavailable, run_query
+from serving import exports
+from serving.catalogue import Parameter, Query, load_catalogue
+from serving.parameters import ParameterError
+from serving.roles import AccessDenied, Role, load_roles, role as role_named, runnable_queries
+from serving.queries import QueryFailed, QueryResult, ResidentFileUnavailable, run_query
 
 HERE = Path(__file__).parent
 MAX_BODY = 64 * 1024

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Mapping, Sequence
 
-from pipelines.emergency.catalogue import Parameter, Query
+from serving.catalogue import Parameter, Query
 
 MAX_TEXT = 200          # characters of one value
 MAX_ITEMS = 200         # values of one list parameter

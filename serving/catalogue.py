@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from pipelines.emergency import lineage
+from serving import lineage
 from schemas.loader import load_yaml
 from schemas.model import SENSITIVITY, load_model
 
@@ -102,7 +102,7 @@ class Catalogue:
     def statement_for(self, query: Query, columns: list[Column]) -> tuple[str, dict[str, Any]]:
         """The statement that answers `query` with only `columns`, shown for people and sorted for field teams,
         and the display values it binds (labels). Columns a role may not see are not even selected."""
-        from pipelines.emergency.cells import display_parameters, display_sql
+        from serving.cells import display_parameters, display_sql
 
         select, label_maps = [], set()
         for c in columns:

@@ -1,4 +1,7 @@
-"""Emergency managers' named queries: "who needs help, where", answered in seconds, only to those allowed to ask.
+"""Everything that reads the resident file for people and systems: the emergency page and its named queries,
+(to come) the open API, login and tokens, and the audit. `pipelines/` builds the resident file; `serving/` reads it.
+
+Emergency managers' named queries: "who needs help, where", answered in seconds, only to those allowed to ask.
 
 The queries are data (`schemas/emergency_queries.yaml`), the roles too (`schemas/roles.yaml`); which columns and
 queries a role may see is derived from the sensitivity classes of `schemas/resident_model.yaml`.
@@ -6,7 +9,7 @@ queries a role may see is derived from the sensitivity classes of `schemas/resid
 - `catalogue`  loads and checks the queries; `lineage` reads which model fields a SQL expression uses
 - `roles`      who may run what and see which columns
 - `parameters` typed parameters from what a person typed (CLI `k=v`, web form)
-- `runner`     runs a query for a caller: access check, bound parameters, audit record, display values
+- `queries`    runs a query for a caller: access check, bound parameters, audit record, display values
 - `cells`      how values are shown to field teams (Hebrew labels, local phone numbers, כן/לא)
 - `exports`    CSV (UTF-8 with BOM) and XLSX, formula injection neutralised
 - `audit`      the per-municipality audit log of every run, kept at least 24 months

@@ -19,10 +19,10 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import duckdb
 
-from pipelines.emergency.audit import AuditLog
-from pipelines.emergency.catalogue import Catalogue, Column, Query, load_catalogue
-from pipelines.emergency.parameters import ParameterError, parse_parameters
-from pipelines.emergency.roles import AccessDenied, Role, role as role_named
+from serving.audit import AuditLog
+from serving.catalogue import Catalogue, Column, Query, load_catalogue
+from serving.parameters import ParameterError, parse_parameters
+from serving.roles import AccessDenied, Role, role as role_named
 from pipelines.settings import municipality_db_path
 
 CHANNELS = ("cli", "web", "bench")
