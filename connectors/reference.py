@@ -1,6 +1,7 @@
 """National reference registries: streets (data.gov.il "רחובות בישראל") and CBS localities.
 
-Read from a local copy (`../shared/reference` beside the project, or `TOSHAV_REFERENCE_DIR`) or from
+Read from the copy that ships inside the package (`connectors/reference_data/`, gzip-compressed, provenance in
+its README), from a folder named by `TOSHAV_REFERENCE_DIR` (e.g. one `toshav reference` refreshed), or from
 data.gov.il's CKAN `datastore_search` API. The real data's quirks are kept as delivered and handled here:
 trailing spaces, the Hebrew header row of the localities list, mirrored parentheses in visual-order names.
 """
@@ -8,6 +9,7 @@ trailing spaces, the Hebrew header row of the localities list, mirrored parenthe
 from __future__ import annotations
 
 import csv
+import gzip
 import json
 import os
 from dataclasses import dataclass
@@ -18,16 +20,25 @@ STREETS_RESOURCE_ID = "9ad3862c-8391-4b2f-84a4-2d4c68625f4b"
 LOCALITIES_RESOURCE_ID = "5c78e9fa-c2e2-4771-93ff-7f400a12f7ba"
 LOCALITY_ITSELF_STREET_CODE = 9000   # "the locality itself", places without named streets
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_DIR = Path(__file__).resolve().parent / "reference_data"
+FILENAMES = ("streets.csv", "localities.json")
 
 
-def reference_dir() -> Path | None:
-    """Where the local copies live, or None if there are none."""
+class ReferenceDataMissing(FileNotFoundError):
+    """A reference folder given by configuration lacks a registry file."""
+
+
+def reference_dir() -> Path:
+    """Where the registries are read from first: `TOSHAV_REFERENCE_DIR` when set, else the copy shipped in the
+    package. A configured folder that does not exist is an error (a typo must not silently fall back)."""
     env = os.environ.get("TOSHAV_REFERENCE_DIR")
-    for candidate in ([Path(env)] if env else []) + [PROJECT_ROOT.parent / "shared" / "reference"]:
-        if (candidate / "streets.csv").exists():
-            return candidate
-    return None
+    if not env:
+        return SHIPPED_DIR
+    folder = Path(env)
+    if not folder.is_dir():
+        raise ReferenceDataMissing(f"TOSHAV_REFERENCE_DIR={folder} is not a folder: create it with "
+                                   f"`toshav reference --out {folder}`, or unset the variable to use the shipped copy")
+    return folder
 
 
 @dataclass(frozen=True)
@@ -74,10 +85,21 @@ def save_streets(streets: list[Street], path: Path) -> None:
         w.writerows((s.city_code, s.city_name, s.street_code, s.street_name) for s in streets)
 
 
-@lru_cache(maxsize=4)
+def _open_text(path: Path):
+    """A registry file as text; `.gz` copies are read as they are."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8", newline="")
+    return open(path, encoding="utf-8", newline="")
+
+
 def load_streets(path: Path | None = None) -> tuple[Street, ...]:
-    path = path or _require("streets.csv")
-    with open(path, encoding="utf-8", newline="") as f:
+    """The whole street registry (from `path`, or the configured/shipped copy)."""
+    return _read_streets(path or reference_file("streets.csv"))
+
+
+@lru_cache(maxsize=4)
+def _read_streets(path: Path) -> tuple[Street, ...]:
+    with _open_text(path) as f:
         return tuple(
             Street(int(r["city_code"]), r["city_name"].strip(), int(r["street_code"]), r["street_name"].strip())
             for r in csv.DictReader(f)
@@ -89,11 +111,14 @@ def streets_of(municipality: int, path: Path | None = None) -> list[Street]:
     return [s for s in load_streets(path) if s.city_code == municipality and s.street_code != LOCALITY_ITSELF_STREET_CODE]
 
 
-@lru_cache(maxsize=4)
 def load_localities(path: Path | None = None) -> dict[int, dict]:
     """CBS localities by code; the Hebrew header row is skipped, names trimmed and un-mirrored."""
-    path = path or _require("localities.json")
-    with open(path, encoding="utf-8") as f:
+    return _read_localities(path or reference_file("localities.json"))
+
+
+@lru_cache(maxsize=4)
+def _read_localities(path: Path) -> dict[int, dict]:
+    with _open_text(path) as f:
         rows = json.load(f)
     out = {}
     for r in rows:
@@ -110,14 +135,17 @@ def load_localities(path: Path | None = None) -> dict[int, dict]:
 
 
 def locality_name(municipality: int) -> str:
-    loc = load_localities().get(municipality) if reference_dir() else None
+    """The locality's Hebrew name from the CBS list, or its code where the list does not know it."""
+    loc = load_localities().get(int(municipality))
     return loc["name"] if loc else str(municipality)
 
 
-def _require(filename: str) -> Path:
-    d = reference_dir()
-    if d is None:
-        raise FileNotFoundError(
-            f"reference file {filename} not found: set TOSHAV_REFERENCE_DIR or place ../shared/reference beside the project"
-        )
-    return d / filename
+def reference_file(filename: str) -> Path:
+    """`filename` (plain or `.gz`): from the configured folder where it has it (`toshav reference` refreshes only
+    the streets), else the shipped copy."""
+    for folder in dict.fromkeys((reference_dir(), SHIPPED_DIR)):
+        for candidate in (folder / filename, folder / f"{filename}.gz"):
+            if candidate.exists():
+                return candidate
+    raise ReferenceDataMissing(f"reference file {filename} is in neither {reference_dir()} nor the shipped copy "
+                               f"{SHIPPED_DIR}: the installation is incomplete")

@@ -1,8 +1,7 @@
 """Where generated households live: real streets of the municipality, buildings with floors and elevators,
 apartments, 7-digit zip codes, and the free-text ways people write an address.
 
-Streets come from the national street registry (`connectors.reference.streets_of`); without the reference files
-a small built-in list stands in.
+Streets come from the national street registry (`connectors.reference.streets_of`), which ships with the package.
 """
 
 from __future__ import annotations
@@ -13,15 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from connectors.reference import locality_name, reference_dir, streets_of
-
-# Used only when ../shared/reference is missing: common Israeli street names, with made-up codes.
-FALLBACK_STREETS = (
-    "הרצל", "ויצמן", "בן גוריון", "רוטשילד", "ז'בוטינסקי", "סוקולוב", "ביאליק", "אחד העם", "הנביאים",
-    "שד ירושלים", "סמ הגפן", "דרך השלום", "הרב קוק", "רמב\"ם", "יהודה הלוי", "אילת", "הפלמ\"ח", "העצמאות",
-    "גולדה מאיר", "שנקר", "קרן קיימת לישראל", "הגליל", "הנשיאים", "משה שרת", "אלנבי", "בורוכוב", "טשרניחובסקי",
-    "ההסתדרות", "החשמונאים", "יגאל אלון",
-)
+from connectors.reference import locality_name, streets_of
 
 # Building kinds: share, lowest and highest top floor, apartments per floor (low, high), elevator probability
 # by top floor is below. Floors are 0 (ground) to 12.
@@ -65,21 +56,20 @@ def zip_code_of(municipality: int, street_code: np.ndarray) -> pa.Array:
 
 
 def load_streets(municipality: int) -> Streets:
-    """The municipality's streets from the registry, or the built-in fallback list."""
-    rows = streets_of(municipality) if reference_dir() is not None else []
-    if rows:
-        codes = np.array([s.street_code for s in rows], dtype=np.int64)
-        names = [s.street_name for s in rows]
-    else:
-        codes = np.arange(101, 101 + len(FALLBACK_STREETS), dtype=np.int64)
-        names = list(FALLBACK_STREETS)
+    """The municipality's streets from the registry; a code the registry has no streets for is an error."""
+    rows = streets_of(municipality)
+    if not rows:
+        raise ValueError(f"municipality {int(municipality)}: the national street registry has no streets for this "
+                         "CBS locality code")
+    codes = np.array([s.street_code for s in rows], dtype=np.int64)
+    names = [s.street_name for s in rows]
     order = np.argsort(codes, kind="stable")
     codes = codes[order]
     return Streets(
         codes=codes,
         names=pa.array([names[i] for i in order], pa.string()),
         zip_codes=zip_code_of(municipality, codes),
-        city_name=locality_name(municipality) if reference_dir() is not None else f"יישוב {int(municipality)}",
+        city_name=locality_name(municipality),
     )
 
 

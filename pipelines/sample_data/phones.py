@@ -32,7 +32,7 @@ FORMATS = ("050-1234567", "0501234567", "+972501234567", "972-50-1234567")
 
 
 def area_code(municipality: int) -> int:
-    locality = reference.load_localities().get(int(municipality)) if reference.reference_dir() is not None else None
+    locality = reference.load_localities().get(int(municipality))
     return AREA_CODE_BY_DISTRICT.get(locality["district"], 3) if locality else 3
 
 

@@ -1,5 +1,5 @@
 """A crafted resident file of Holon (6600) for the emergency queries: each resident is there to be in or out of
-one list for one reason, written next to it. Streets are real registry streets (shared/reference), loaded with the
+one list for one reason, written next to it. Streets are real registry streets (the copy shipped in connectors/reference_data), loaded with the
 connectors' own `load_reference_streets`, so street names typed in tests go through the real matching."""
 
 from __future__ import annotations

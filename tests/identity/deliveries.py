@@ -22,7 +22,7 @@ from pipelines.staging.enrich import load_code_tables
 from schemas.sources import load_source
 
 MUNI = 6600
-# Real Holon streets of the national registry (shared/reference/streets.csv)
+# Real Holon streets of the national registry (connectors/reference_data/streets.csv.gz)
 JABOTINSKY, SOKOLOV = 416, 401
 
 

@@ -202,17 +202,18 @@ def test_yachad_statuses_and_consent(default_data):
         assert (values["הסכמה למאגר"] == "כן") == (person["consent"] == "given")
 
 
-def test_without_reference_files_a_built_in_street_list_stands_in(tmp_path, monkeypatch):
-    import pyarrow.parquet as pq
+def test_generated_streets_are_registry_streets(default_data):
+    """The generator takes its streets from the national registry shipped with the package, never made-up ones."""
+    registry = {(s.street_code, s.street_name) for s in streets_of(MUNI)}
+    seen = {(p["street_code"], p["street_name"]) for p in default_data.persons}
+    assert seen and seen <= registry
 
-    from pipelines.sample_data import addresses, generate
 
-    monkeypatch.setattr(addresses, "reference_dir", lambda: None)
-    monkeypatch.setattr("connectors.reference.reference_dir", lambda: None)
-    s = generate(MUNI, 400, tmp_path, seed=1)
-    streets = set(pq.read_table(s.truth_persons, columns=["street_name"])["street_name"].to_pylist())
-    assert streets and streets <= set(addresses.FALLBACK_STREETS)
-    assert s.records["population_register"] > 0
+def test_a_code_without_registry_streets_is_refused(tmp_path):
+    from pipelines.sample_data import generate
+
+    with pytest.raises(ValueError, match="no streets for this CBS locality code"):
+        generate(99999, 100, tmp_path, seed=1)
 
 
 def test_yachad_household_size_and_registry_living_alone(default_data):
