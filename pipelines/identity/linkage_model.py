@@ -1,9 +1,9 @@
 """The probabilistic linkage model (Splink 5), as a settings object: what is compared, at which levels, and
 which pairs are looked at at all (blocking).
 
-Every name is compared through its one-byte-per-letter transliteration (`first_m`, `last_m`) or its ktiv
-skeleton (`first_sk`, `last_sk`): DuckDB's `jaro_winkler` counts UTF-8 bytes, and on raw Hebrew every pair
-would look alike (all letters share one lead byte).
+Every name is compared on its matching form (`first_m`, `last_m`: final letters folded, punctuation dropped) or
+its ktiv skeleton (`first_sk`, `last_sk`); DuckDB 2.0.1's `jaro_winkler_similarity` counts characters, so Hebrew
+letters are compared as letters.
 
 The m probabilities are learnt from the records that share a valid national ID (they are known matches, with
 the sources' real typos), the u probabilities from random pairs; only the ID comparison is fixed here, because

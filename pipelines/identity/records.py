@@ -8,9 +8,9 @@ During resolution the records live in the TEMP table `_records` (one representat
 freshest, plus matching forms); `persist_identity_records` then writes `identity_records` (with each record's
 resident key) and the view `identity_record_rows` (every staged row -> its record and resident key).
 
-Matching forms are computed here once, from staging's `*_match` names (heb_match): a one-ASCII-letter-per-Hebrew-
-letter transliteration (the letters of `heb_translit`) and the ktiv skeleton (`heb_skeleton`: ו/י dropped after a
-word's first letter), so DuckDB's byte-counting string distances see letters.
+Matching forms are computed here once, from staging's `*_match` names (heb_match: final letters folded,
+punctuation dropped), which the model compares as they are (DuckDB 2.0.1's string distances count characters), and
+the ktiv skeleton (`heb_skeleton`: ו/י dropped after a word's first letter).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from __future__ import annotations
 import duckdb
 
 from pipelines.normalize import install_macros
-from pipelines.normalize.hebrew import HEBREW_LETTERS, TRANSLIT_LETTERS
 from schemas.model import table
 from schemas.sources import SOURCES, load_source
 
@@ -76,10 +75,6 @@ SOURCE_COLUMNS: dict[str, dict[str, str]] = {
 }
 
 
-def _translit(expr: str) -> str:
-    return f"translate({expr}, '{HEBREW_LETTERS}', '{TRANSLIT_LETTERS}')"
-
-
 def skeleton_of_match(expr: str) -> str:
     """`heb_skeleton` of a value already in matching form, as one regexp (a run of ו/י after any letter goes):
     the macro recomputes the matching form and splits words, ~4x slower at a million names. Tested equal."""
@@ -88,10 +83,10 @@ def skeleton_of_match(expr: str) -> str:
 
 # Matching forms, computed over the common columns.
 MATCH_COLUMNS = {
-    "first_m": _translit("first_name_match"),
-    "last_m": _translit("last_name_match"),
-    "first_sk": _translit(skeleton_of_match("first_name_match")),
-    "last_sk": _translit(skeleton_of_match("last_name_match")),
+    "first_m": "first_name_match",
+    "last_m": "last_name_match",
+    "first_sk": skeleton_of_match("first_name_match"),
+    "last_sk": skeleton_of_match("last_name_match"),
     "house_m": "nullif(regexp_replace(lower(replace(house_number, ' ', '')), '^0+', ''), '')",
     "apartment_m": "nullif(regexp_replace(lower(replace(apartment, ' ', '')), '^0+', ''), '')",
     # slices of a 9-digit ID: a one-digit typo leaves at least one of them intact (blocking for near IDs)

@@ -3,7 +3,8 @@ the national street registry codes of one municipality.
 
 Matching is set-based. The registry's streets of the municipality are expanded once into keys at increasing
 tolerance (tiers); a typed name takes the street of its lowest tier whose key names exactly one street; what no
-key finds goes to a fuzzy pass (Jaro-Winkler on the one-byte transliteration), accepted only when the best
+key finds goes to a fuzzy pass (Jaro-Winkler and Damerau-Levenshtein on the bare key, counted in letters), accepted
+only when the best
 candidate is clearly ahead of the runner-up. Unmatched names are kept (code NULL) and counted by the caller.
 
 Tiers: 1 the name as written (street-type words canonicalised: שדרות -> שד, רחוב dropped),
@@ -16,13 +17,12 @@ from __future__ import annotations
 import duckdb
 
 from connectors.reference import LOCALITY_ITSELF_STREET_CODE, streets_of
-from pipelines.normalize.hebrew import HEBREW_LETTERS, TRANSLIT_LETTERS
 from pipelines.normalize.macros import install_macros
 from schemas.loader import load_yaml
 
 FUZZY_MIN_SCORE = 0.90
 FUZZY_MIN_MARGIN = 0.03
-FUZZY_MIN_LENGTH = 4   # transliterated letters; shorter names are too easy to confuse
+FUZZY_MIN_LENGTH = 4   # letters; shorter names are too easy to confuse
 # at most this many edits per this many letters: a typo, not another street (הרצל is not הרצפלד)
 FUZZY_LETTERS_PER_EDIT = 4
 
@@ -51,8 +51,6 @@ def install_address_macros(con: duckdb.DuckDBPyConnection) -> None:
         CREATE OR REPLACE MACRO street_key_sorted_m(m) AS array_to_string(list_sort(string_split(street_key_bare_m(m), ' ')), ' ');
         CREATE OR REPLACE MACRO street_key_skeleton_m(m) AS array_to_string(list_sort(list_transform(
             string_split(street_key_bare_m(m), ' '), lambda w: w[1] || replace(replace(w[2:], 'ו', ''), 'י', ''))), ' ');
-        CREATE OR REPLACE MACRO street_key_translit_m(m) AS translate(street_key_bare_m(m),
-            '{HEBREW_LETTERS}', '{TRANSLIT_LETTERS}');
     """)
 
 
@@ -63,10 +61,10 @@ def load_reference_streets(con: duckdb.DuckDBPyConnection, municipality: int, st
     streets = streets if streets is not None else streets_of(municipality)
     rows = [(s.street_code, s.street_name, s.is_neighbourhood) for s in streets if s.street_code != LOCALITY_ITSELF_STREET_CODE]
     con.execute("""CREATE OR REPLACE TABLE ref_streets (street_code INTEGER PRIMARY KEY, street_name VARCHAR,
-                   is_neighbourhood BOOLEAN, key_translit VARCHAR)""")
+                   is_neighbourhood BOOLEAN, key_bare VARCHAR)""")
     if rows:
         con.executemany("INSERT INTO ref_streets VALUES (?, ?, ?, NULL)", rows)
-        con.execute("UPDATE ref_streets SET key_translit = street_key_translit_m(heb_match(street_name))")
+        con.execute("UPDATE ref_streets SET key_bare = street_key_bare_m(heb_match(street_name))")
     con.execute("""
         CREATE OR REPLACE TABLE ref_street_keys AS
         WITH m AS (SELECT street_code, heb_match(street_name) AS m FROM ref_streets),
@@ -89,7 +87,7 @@ WITH names AS (SELECT DISTINCT {col} AS street_text FROM {source} WHERE {col} IS
 matched AS (SELECT street_text, heb_match(street_text) AS m FROM names),
 typed AS (
     SELECT street_text, street_key_written_m(m) AS k1, street_key_bare_m(m) AS k2, street_key_sorted_m(m) AS k3,
-           street_key_skeleton_m(m) AS k4, street_key_translit_m(m) AS kt
+           street_key_skeleton_m(m) AS k4
     FROM matched
 ),
 hits AS (
@@ -102,10 +100,10 @@ exact AS (
     SELECT street_text, arg_min(street_code, tier) AS street_code, min(tier) AS tier FROM hits GROUP BY street_text
 ),
 fuzzy_candidates AS (
-    SELECT t.street_text, s.street_code, jaro_winkler_similarity(t.kt, s.key_translit) AS score
+    SELECT t.street_text, s.street_code, jaro_winkler_similarity(t.k2, s.key_bare) AS score
     FROM typed t CROSS JOIN ref_streets s
-    WHERE t.street_text NOT IN (SELECT street_text FROM exact) AND length(t.kt) >= {min_len}
-      AND damerau_levenshtein(t.kt, s.key_translit) <= greatest(1, length(t.kt) // {letters_per_edit})
+    WHERE t.street_text NOT IN (SELECT street_text FROM exact) AND length(t.k2) >= {min_len}
+      AND damerau_levenshtein(t.k2, s.key_bare) <= greatest(1, length(t.k2) // {letters_per_edit})
 ),
 fuzzy AS (
     SELECT street_text, street_code, score FROM (

@@ -1,7 +1,9 @@
-"""Hebrew text: cleaning, a matching form, and a one-byte-per-letter transliteration.
+"""Hebrew text: cleaning, a matching form (final letters folded, punctuation dropped) and a ktiv skeleton.
 
-DuckDB's string distances count UTF-8 bytes, so two Hebrew words (two bytes a letter, all sharing the same lead
-byte) look alike to them. Comparing through `transliterate()` gives them one ASCII letter each.
+Names and streets are compared on their matching form directly: DuckDB 2.0.1's string distances
+(`jaro_winkler_similarity`, `levenshtein`, `damerau_levenshtein`) count characters, not UTF-8 bytes, so Hebrew
+letters are letters to them. (2.0.0 counted bytes; a one-ASCII-letter-per-Hebrew-letter transliteration stood in
+until it was measured to change nothing on 2.0.1: docs/identity.md, "Comparing Hebrew".)
 """
 
 from __future__ import annotations
@@ -22,8 +24,6 @@ CLEAN_MAP = (
 CLEAN_DELETE = NIQQUD + BIDI_MARKS
 FINALS = "ךםןףץ"
 NON_FINALS = "כמנפצ"
-HEBREW_LETTERS = "אבגדהוזחטיכלמנסעפצקרשת"
-TRANSLIT_LETTERS = "abgdhvzxtyklmnsepcqrwu"
 MATCH_DELETE = "'\""            # geresh/gershayim vanish: ז'בוטינסקי ~ זבוטינסקי, צה"ל ~ צהל
 MATCH_SPACE = "-.,()/\\_"         # separators become spaces
 
@@ -31,7 +31,6 @@ _clean_table = str.maketrans(
     {**{c: to for chars, to in CLEAN_MAP for c in chars}, **{c: None for c in CLEAN_DELETE}}
 )
 _fold_table = str.maketrans(FINALS, NON_FINALS)
-_translit_table = str.maketrans(HEBREW_LETTERS, TRANSLIT_LETTERS)
 _punct_table = str.maketrans({**{c: None for c in MATCH_DELETE}, **{c: " " for c in MATCH_SPACE}})
 _spaces = re.compile(" +")
 
@@ -52,12 +51,6 @@ def match_form(text: str | None) -> str | None:
         return None
     t = _spaces.sub(" ", t.translate(_fold_table).translate(_punct_table)).strip().lower()
     return t or None
-
-
-def transliterate(text: str | None) -> str | None:
-    """One ASCII letter per Hebrew letter (finals folded), for byte-counting string distances."""
-    t = match_form(text)
-    return t.translate(_translit_table) if t is not None else None
 
 
 def skeleton(text: str | None) -> str | None:

@@ -43,8 +43,6 @@ def macro_sql() -> list[str]:
         f"""CREATE OR REPLACE MACRO heb_match_c(c) AS
             nullif(trim(regexp_replace(lower({_replace_chain("c", match_pairs)}), ' +', ' ', 'g')), '')""",
         "CREATE OR REPLACE MACRO heb_match(s) AS heb_match_c(heb_clean(s))",
-        f"""CREATE OR REPLACE MACRO heb_translit(s) AS
-            {_replace_chain("heb_match(s)", zip(h.HEBREW_LETTERS, h.TRANSLIT_LETTERS))}""",
         """CREATE OR REPLACE MACRO heb_skeleton(s) AS
             array_to_string(list_transform(string_split(heb_match(s), ' '),
                             lambda w: w[1] || replace(replace(w[2:], 'ו', ''), 'י', '')), ' ')""",

@@ -1,6 +1,6 @@
 import pytest
 
-from pipelines.normalize.hebrew import clean, match_form, skeleton, transliterate
+from pipelines.normalize.hebrew import clean, match_form, skeleton
 
 CASES = [
     "  שָׁלוֹם   עֲלֵיכֶם ",         # niqqud, spaces
@@ -15,9 +15,9 @@ CASES = [
 
 @pytest.mark.parametrize("text", CASES)
 def test_sql_macros_agree_with_python(con, text):
-    sql = con.execute("SELECT heb_clean(?), heb_match(?), heb_translit(?), heb_skeleton(?)", [text] * 4).fetchone()
+    sql = con.execute("SELECT heb_clean(?), heb_match(?), heb_skeleton(?)", [text] * 3).fetchone()
     expected_skeleton = skeleton(text) if match_form(text) else None
-    assert sql == (clean(text), match_form(text), transliterate(text), expected_skeleton)
+    assert sql == (clean(text), match_form(text), expected_skeleton)
 
 
 def test_clean_strips_niqqud_and_unifies_geresh():
@@ -34,21 +34,21 @@ def test_match_form_folds_final_letters_and_drops_geresh():
     assert match_form("בן-גוריון") == "בנ גוריונ"
 
 
-def test_transliteration_is_one_byte_per_letter():
-    for word in ["אברהם", "יצחק", "שמואל", "ז'בוטינסקי", "עזרא"]:
-        t = transliterate(word)
-        assert t.isascii()
-        assert len(t.encode()) == len(match_form(word).replace(" ", "").replace("'", "")) + t.count(" ")
+def test_string_distances_count_hebrew_letters_not_bytes(con):
+    """The model compares matching forms as they are: DuckDB's distances must see a Hebrew letter as one letter
+    (2.0.0 counted UTF-8 bytes, and every Hebrew pair shared a lead byte). Fails loudly if that ever comes back."""
+    row = con.execute("""SELECT jaro_winkler_similarity(heb_match('כהן'), heb_match('לוי')),
+                                levenshtein(heb_match('כהן'), 'כהנ'), length(heb_match('שמעון')),
+                                damerau_levenshtein('סוקולוב', 'סוקלווב'),
+                                jaro_winkler_similarity(heb_match('שמואלוב'), heb_match('שמואלוף'))""").fetchone()
+    assert row[:4] == (0.0, 0, 5, 1)
+    assert row[4] > 0.9
 
 
-def test_transliteration_makes_string_distance_meaningful(con):
-    """Byte-counting Jaro-Winkler rates unrelated Hebrew names as close; on the transliteration it does not."""
-    a, b = "כהן", "לוי"
-    raw = con.execute("SELECT jaro_winkler_similarity(?, ?)", [a, b]).fetchone()[0]
-    translit = con.execute("SELECT jaro_winkler_similarity(heb_translit(?), heb_translit(?))", [a, b]).fetchone()[0]
-    assert raw > 0.5 and translit < 0.5
-    close = con.execute("SELECT jaro_winkler_similarity(heb_translit('שמואלוב'), heb_translit('שמואלוף'))").fetchone()[0]
-    assert close > 0.9
+def test_latin_script_names_do_not_meet_hebrew_ones(con):
+    """Compared on their own letters, a Latin-script name shares nothing with a Hebrew one (a letter-for-letter
+    ASCII transliteration made `dvd` (דוד) one edit from a passport's `dvid`)."""
+    assert con.execute("SELECT jaro_winkler_similarity(heb_match('דוד'), heb_match('DVID'))").fetchone()[0] == 0.0
 
 
 def test_skeleton_meets_ktiv_male_and_haser():
