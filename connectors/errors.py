@@ -5,7 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 
-class SourceFileError(Exception):
+class ToshavError(Exception):
+    """An error whose message is safe to show a person and to log: it names files, rows, fields and settings,
+    never a value from the data. The command line prints these as one line; other errors only by their kind."""
+
+
+class SourceFileError(ToshavError):
     """A delivered file cannot be read as its mapping says (missing column, corrupt workbook, empty file...)."""
 
     def __init__(self, source: str, file: Path | str, problem: str, row: int | None = None, field: str | None = None):
@@ -18,5 +23,5 @@ class SourceFileError(Exception):
         super().__init__(f"{where}: {problem}")
 
 
-class SourceApiError(Exception):
+class SourceApiError(ToshavError):
     """A source API refused or failed (after retries). The message never carries credentials."""

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from connectors.errors import ToshavError
+
 STREETS_RESOURCE_ID = "9ad3862c-8391-4b2f-84a4-2d4c68625f4b"
 LOCALITIES_RESOURCE_ID = "5c78e9fa-c2e2-4771-93ff-7f400a12f7ba"
 LOCALITY_ITSELF_STREET_CODE = 9000   # "the locality itself", places without named streets
@@ -24,7 +26,7 @@ SHIPPED_DIR = Path(__file__).resolve().parent / "reference_data"
 FILENAMES = ("streets.csv", "localities.json")
 
 
-class ReferenceDataMissing(FileNotFoundError):
+class ReferenceDataMissing(ToshavError, FileNotFoundError):
     """A reference folder given by configuration lacks a registry file."""
 
 

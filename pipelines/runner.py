@@ -7,6 +7,10 @@ run started from the command line is visible in `dagster dev` with the same DAGS
 from __future__ import annotations
 
 import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,18 +35,40 @@ def dagster_instance(home: Path) -> dg.DagsterInstance:
 
 # Database errors may quote the data value they choked on: their messages are not printed.
 DATABASE_ERRORS = {name for name in dir(duckdb) if name.endswith(("Exception", "Error"))}
+# DuckDB's words when another process holds a municipality's file.
+LOCK_HELD = "Could not set lock on file"
 
 
 def root_cause(error) -> str:
-    """The innermost error of a Dagster failure: the one that says what went wrong. Toshav's own messages name
-    files, rows and fields, never values; a database error's message may quote a value, so only its kind is shown."""
+    """The innermost error of a Dagster failure, as one plain line. Toshav's own messages name files, rows and
+    fields, never values, and are shown as they are; a database error's message may quote a value, so only its
+    kind is shown (a lock held by another process says so)."""
     if error is None:
         return "failed"
     while error.cause is not None:
         error = error.cause
+    message = error.message.strip()
     if error.cls_name in DATABASE_ERRORS:
+        if LOCK_HELD in message:
+            return "busy: another process (a run, or a reader) has the municipality's database open"
         return f"{error.cls_name} (message withheld: it may quote a data value; the step's log in Dagster has it)"
-    return f"{error.cls_name}: {error.message.strip()}" if error.cls_name else error.message.strip()
+    # Dagster's message reads "module.Class: text": the class is not the news, the text is
+    head, sep, rest = message.partition(": ")
+    if sep and head.rsplit(".", 1)[-1] == error.cls_name:
+        message = rest
+    return message.splitlines()[0] if message else (error.cls_name or "failed")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a run stands: steps finished (succeeded, failed or skipped) of all, the steps running, seconds since
+    start."""
+
+    done: int
+    total: int
+    running: tuple[str, ...]
+    elapsed: float
+    finished: tuple[tuple[str, str, float | None], ...]   # (step, outcome, seconds) in the order they ended
 
 
 @dataclass
@@ -53,12 +79,44 @@ class RunSummary:
     asset_metadata: dict[str, dict] = field(default_factory=dict)
     checks: dict[str, tuple[bool, str]] = field(default_factory=dict)   # "asset:check" -> (passed, severity)
     step_seconds: dict[str, float] = field(default_factory=dict)        # Dagster step -> seconds it took
-    failure: str | None = None
+    failures: dict[str, str] = field(default_factory=dict)               # failed step -> its plain reason
+    not_updated: list[str] = field(default_factory=list)                 # assets of the job not materialized
+
+    @property
+    def failure(self) -> str | None:
+        """The first failure, as `step: reason` (None for a successful run)."""
+        return next((f"{step}: {reason}" for step, reason in self.failures.items()), None)
+
+
+_STEP_EVENTS = {"STEP_START", "STEP_SUCCESS", "STEP_FAILURE", "STEP_SKIPPED"}
+_OUTCOME = {"STEP_SUCCESS": "done", "STEP_FAILURE": "failed", "STEP_SKIPPED": "not run"}
+
+
+def _progress_of(events, total: int, started: float) -> Progress:
+    running: dict[str, None] = {}
+    finished = []
+    for entry in events:
+        event = entry.dagster_event
+        if event is None or event.event_type_value not in _STEP_EVENTS:
+            continue
+        step = event.step_key
+        if event.event_type_value == "STEP_START":
+            running[step] = None
+            continue
+        running.pop(step, None)
+        seconds = (event.event_specific_data.duration_ms / 1000
+                   if event.event_type_value == "STEP_SUCCESS" else None)
+        finished.append((step, _OUTCOME[event.event_type_value], seconds))
+    return Progress(len(finished), total, tuple(running), time.monotonic() - started, tuple(finished))
 
 
 def run_municipality(municipality: int, inbox: Path | None = None, home: Path | None = None, sync: bool = False,
                      extra_resources: dict | None = None, raise_on_error: bool = False,
-                     log_level: str = "WARNING") -> RunSummary:
+                     log_level: str = "CRITICAL",
+                     on_progress: Callable[[Progress], None] | None = None,
+                     poll_seconds: float = 0.5) -> RunSummary:
+    """Run the chain for one municipality in this process. `log_level` is Dagster's console log (CRITICAL: quiet;
+    the CLI shows progress and a summary instead); `on_progress` is called while the run works, from this thread."""
     from pipelines.definitions import build_definitions  # loads every asset module: keep the CLI start fast
 
     home = (home or toshav_home()).resolve()
@@ -72,8 +130,30 @@ def run_municipality(municipality: int, inbox: Path | None = None, home: Path | 
     if not instance.has_dynamic_partition(municipality_partitions.name, key):
         instance.add_dynamic_partitions(municipality_partitions.name, [key])
     job = definitions.resolve_job_def("full_sync_job" if sync else "resident_file_job")
-    result = job.execute_in_process(partition_key=key, instance=instance, raise_on_error=raise_on_error,
-                                    run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
+    run_id = str(uuid.uuid4())   # known before the run starts, so its events can be followed
+    outcome: dict = {}
+
+    def execute() -> None:
+        try:
+            outcome["result"] = job.execute_in_process(
+                partition_key=key, instance=instance, raise_on_error=raise_on_error, run_id=run_id,
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}})
+        except BaseException as error:  # handed to the calling thread, which raises it
+            outcome["error"] = error
+
+    started = time.monotonic()
+    worker = threading.Thread(target=execute, name=f"toshav-run-{key}", daemon=True)
+    worker.start()
+    steps = job.graph.node_names()   # an asset job's step keys are its node names
+    while worker.is_alive():
+        worker.join(poll_seconds)
+        if on_progress is not None:
+            on_progress(_progress_of(instance.all_logs(run_id), len(steps), started))
+    if "error" in outcome:
+        raise outcome["error"]
+    result = outcome["result"]
+    if on_progress is not None:
+        on_progress(_progress_of(instance.all_logs(run_id), len(steps), started))
     summary = RunSummary(int(municipality), result.success, result.run_id)
     for event in result.all_events:
         if event.event_type_value == "ASSET_MATERIALIZATION":
@@ -84,6 +164,8 @@ def run_municipality(municipality: int, inbox: Path | None = None, home: Path | 
             summary.checks[f"{ev.asset_key.to_user_string()}:{ev.check_name}"] = (ev.passed, ev.severity.value)
         elif event.event_type_value == "STEP_SUCCESS":
             summary.step_seconds[event.step_key] = event.event_specific_data.duration_ms / 1000
-        elif event.event_type_value == "STEP_FAILURE" and summary.failure is None:
-            summary.failure = f"{event.step_key}: {root_cause(event.event_specific_data.error)}"
+        elif event.event_type_value == "STEP_FAILURE":
+            summary.failures[event.step_key] = root_cause(event.event_specific_data.error)
+    assets = sorted(k.to_user_string() for k in job.asset_layer.selected_asset_keys)
+    summary.not_updated = [a for a in assets if a not in summary.asset_metadata]
     return summary

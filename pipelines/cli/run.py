@@ -1,11 +1,26 @@
-"""`toshav run`: the whole chain for one municipality on the files in an inbox."""
+"""`toshav run`: the whole chain for one municipality on the files in an inbox.
+
+Exit codes: 0 the run succeeded; 1 a step failed (a file or data problem: one line each says which and why, and
+what was not updated); 75 the municipality is busy (another run or reader holds its database: try again later).
+"""
 
 from pathlib import Path
 
 import typer
 
-from pipelines.cli import app
-from pipelines.cli.summary import print_summary
+from pipelines.cli import app, debug_enabled
+from pipelines.cli.summary import console, print_summary
+
+EXIT_FAILED = 1
+EXIT_BUSY = 75   # sysexits' EX_TEMPFAIL: nothing is wrong with the data, try again later
+
+
+def exit_code(summary) -> int:
+    if summary.success:
+        return 0
+    if any(reason.startswith("busy:") for reason in summary.failures.values()):
+        return EXIT_BUSY
+    return EXIT_FAILED
 
 
 @app.command()
@@ -17,9 +32,11 @@ def run(
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show Dagster's step-by-step log"),
 ) -> None:
     """Ingest, stage, resolve and build the resident file of one municipality (and optionally sync it)."""
-    from pipelines.runner import run_municipality
+    from pipelines.cli.progress import run_with_progress
 
-    summary = run_municipality(municipality, inbox=inbox, home=home, sync=sync, log_level="DEBUG" if verbose else "WARNING")
+    log_level = "DEBUG" if verbose else ("ERROR" if debug_enabled() else "CRITICAL")
+    summary = run_with_progress(console, municipality, inbox=inbox, home=home, sync=sync, log_level=log_level)
     print_summary(summary)
-    if not summary.success:
-        raise typer.Exit(code=1)
+    code = exit_code(summary)
+    if code:
+        raise typer.Exit(code=code)

@@ -36,5 +36,16 @@ def print_summary(summary) -> None:
     sync = md.get("muniforce_sync", {})
     if sync:
         console.print("MuniForce sync: " + ", ".join(f"{k} {v}" for k, v in sync.items() if isinstance(v, (int, float))))
-    if not summary.success:
-        console.print(f"[red]run failed[/red]: {summary.failure}")
+    print_problems(summary)
+
+
+def print_problems(summary) -> None:
+    """One plain line per failed step (the file and what is wrong, as the step said it), then what was not updated.
+    Never a stack trace: `--debug` shows Dagster's log."""
+    for step, reason in summary.failures.items():
+        console.print(f"[red]error[/red]: {step}: {reason}", highlight=False, soft_wrap=True)
+    if summary.failures and summary.asset_metadata:
+        console.print(f"updated: {', '.join(summary.asset_metadata)}", highlight=False, soft_wrap=True)
+    if summary.failures and summary.not_updated:
+        console.print(f"not updated (they keep their last good state): {', '.join(summary.not_updated)}",
+                      highlight=False, soft_wrap=True)

@@ -12,6 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from connectors.errors import ToshavError
 from connectors.reference import locality_name, streets_of
 
 # Building kinds: share, lowest and highest top floor, apartments per floor (low, high), elevator probability
@@ -59,7 +60,7 @@ def load_streets(municipality: int) -> Streets:
     """The municipality's streets from the registry; a code the registry has no streets for is an error."""
     rows = streets_of(municipality)
     if not rows:
-        raise ValueError(f"municipality {int(municipality)}: the national street registry has no streets for this "
+        raise ToshavError(f"municipality {int(municipality)}: the national street registry has no streets for this "
                          "CBS locality code")
     codes = np.array([s.street_code for s in rows], dtype=np.int64)
     names = [s.street_name for s in rows]

@@ -17,6 +17,8 @@ from pipelines.sample_data import generate
 from pipelines.settings import municipality_db_path
 from schemas.sources import SOURCES
 
+pytestmark = pytest.mark.e2e   # the whole chain in Dagster
+
 MUNI = 6600
 CHAIN = ["reference", *[f"raw_{s}" for s in SOURCES], *[f"stg_{s}" for s in SOURCES],
          "identity", "resident_file", "emergency_profile", "resident_file_history", "muniforce_sync"]

@@ -5,6 +5,9 @@ import datetime as dt
 from pipelines.identity import build_emergency_profile, build_resident_file, resolve_identities
 from schemas.model import table
 from tests.identity.deliveries import deliver, key_of, register_row, valid_id
+import pytest
+
+pytestmark = pytest.mark.e2e   # crafted deliveries through ingest, staging, identity and the emergency profile
 
 GIVEN, WITHDRAWN, WITHDRAWN_WITH_ODS, ODS_ONLY, YACHAD_ONLY = (valid_id(b) for b in (3933742, 2233445, 4455667,
                                                                                     5566778, 6677889))

@@ -20,6 +20,8 @@ from pipelines.staging import stage_source
 from schemas.sources import SOURCES
 from tests.identity.deliveries import MUNI, keys_by_record
 
+pytestmark = pytest.mark.e2e   # a generated municipality through ingest, staging and identity
+
 RESIDENTS, SEED = 3000, 5
 
 

@@ -4,6 +4,9 @@ import datetime as dt
 
 from pipelines.identity import build_resident_file, resolve_identities, update_history
 from tests.identity.deliveries import SOKOLOV, deliver, key_of, register_row, valid_id
+import pytest
+
+pytestmark = pytest.mark.e2e   # crafted deliveries through ingest, staging, identity and the history, over several runs
 
 MOSHE, RIVKA = valid_id(3933742), valid_id(2233445)
 OCT, NOV, DEC = dt.datetime(2026, 10, 1), dt.datetime(2026, 11, 1), dt.datetime(2026, 12, 1)

@@ -9,6 +9,8 @@ from pipelines.identity import resolve_identities
 from tests.identity.deliveries import (FIRST_NAMES, LAST_NAMES, SOKOLOV, background_register, bad_check_digit, deliver,
                                       key_of, register_row, valid_id)
 
+pytestmark = pytest.mark.e2e   # crafted deliveries through ingest, staging, identity and the resident file
+
 MOSHE = valid_id(3933742)          # 039337423: starts with 0, so sources drop the leading zero
 TWIN_A, TWIN_B = valid_id(21000011), valid_id(21000029)
 OTHER = valid_id(5512345)

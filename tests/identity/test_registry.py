@@ -5,6 +5,9 @@ import re
 
 from pipelines.identity import resolve_identities
 from tests.identity.deliveries import background_register, deliver, key_of, keys_by_record, register_row, valid_id
+import pytest
+
+pytestmark = pytest.mark.e2e   # crafted deliveries through ingest, staging, identity and the resident file, over several runs
 
 MOSHE, RACHEL = valid_id(3933742), valid_id(5512345)
 T1, T2, T3 = dt.datetime(2026, 11, 1), dt.datetime(2026, 11, 2), dt.datetime(2026, 11, 3)

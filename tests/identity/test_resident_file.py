@@ -11,6 +11,8 @@ from pipelines.identity import build_resident_file, resolve_identities
 from schemas.model import table
 from tests.identity.deliveries import JABOTINSKY, SOKOLOV, deliver, key_of, register_row, valid_id
 
+pytestmark = pytest.mark.e2e   # crafted deliveries through ingest, staging, identity and the resident file
+
 MOSHE, RIVKA, NEIGHBOUR = valid_id(3933742), valid_id(2233445), valid_id(4455667)
 GONE, DEAD, DEAD_IN_YACHAD, NO_CONSENT = valid_id(5566778), valid_id(6677889), valid_id(7788990), valid_id(8899001)
 PASSPORT = "AB1234567"

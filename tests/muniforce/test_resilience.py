@@ -17,6 +17,8 @@ from connectors.muniforce.standin import start_standin
 from connectors.muniforce.sync import sync_municipality
 from tests.muniforce.conftest import MUNI, Sleeps, add_profiles, add_residents, live, make_db, options
 
+pytestmark = pytest.mark.e2e   # whole syncs against a faulty stand-in, killed and run again
+
 PROJECT = Path(__file__).resolve().parents[2]
 
 

@@ -88,6 +88,7 @@ def run_sync(tmp_path, standin, **crafted):
     return result, materialized, checks
 
 
+@pytest.mark.e2e   # a Dagster run: crafted resident file, the real checks and the real sync
 def test_good_data_is_synced(tmp_path, standin):
     result, materialized, checks = run_sync(tmp_path, standin)
     assert result.success
@@ -97,6 +98,7 @@ def test_good_data_is_synced(tmp_path, standin):
     assert checks[("muniforce_sync", "rejected_share")].passed      # the post-sync suite ran too
 
 
+@pytest.mark.e2e   # a Dagster run: crafted resident file, the real checks and the real sync
 def test_a_failing_blocking_check_stops_the_sync(tmp_path, standin):
     # half the residents without a usable ID: what a register delivery with half the IDs broken leaves
     result, materialized, checks = run_sync(tmp_path, standin, without_valid_id=100)
@@ -109,6 +111,7 @@ def test_a_failing_blocking_check_stops_the_sync(tmp_path, standin):
     assert not result.success
 
 
+@pytest.mark.e2e   # a Dagster run: crafted resident file, the real checks and the real sync
 def test_a_failing_warn_check_does_not_block(tmp_path, standin):
     result, materialized, checks = run_sync(tmp_path, standin, bad_emails=10)
     warn = checks[("resident_file", "payload_account_personemail_email")]

@@ -212,7 +212,9 @@ def test_generated_streets_are_registry_streets(default_data):
 def test_a_code_without_registry_streets_is_refused(tmp_path):
     from pipelines.sample_data import generate
 
-    with pytest.raises(ValueError, match="no streets for this CBS locality code"):
+    from connectors.errors import ToshavError
+
+    with pytest.raises(ToshavError, match="no streets for this CBS locality code"):
         generate(99999, 100, tmp_path, seed=1)
 
 

@@ -1,16 +1,22 @@
 """Street names as people write them, matched to the real national street registry (Holon, 6600)."""
 
+import duckdb
 import pytest
 
+from pipelines.normalize import install_macros
 from pipelines.normalize.addresses import install_address_parser, load_reference_streets, match_street_names
 
 HOLON = 6600
 
 
-@pytest.fixture
-def holon(con):
-    assert load_reference_streets(con, HOLON) > 600
-    return con
+@pytest.fixture(scope="module")
+def holon(tmp_path_factory):
+    """Holon's registry streets, loaded once for the module (matching only reads them)."""
+    c = duckdb.connect(str(tmp_path_factory.mktemp("holon") / "holon.duckdb"))
+    install_macros(c)
+    assert load_reference_streets(c, HOLON) > 600
+    yield c
+    c.close()
 
 
 @pytest.mark.parametrize("typed,registry_name", [
