@@ -143,3 +143,42 @@ def test_jsonl_keeps_unicode_line_separators_inside_values(tmp_path):
                     '"indicator": "blind", "indicator_value": "a\u2028b"}\n', encoding="utf-8")
     read = read_file(load_source("ods"), path)
     assert read.malformed == [] and read.table.column("indicator_value").to_pylist() == ["a\u2028b"]
+
+
+def test_xlsx_reader_agrees_with_openpyxl_cell_by_cell(tmp_path):
+    """calamine reads the generated registry (Excel date cells, text dates, numbers, typos) exactly as openpyxl
+    does: the same rows, row numbers and text per cell."""
+    from pipelines.sample_data import generate
+
+    generate(6600, 3000, tmp_path, seed=5)
+    path = next((tmp_path / "inbox" / "6600" / "disability_registry").glob("*.xlsx"))
+    src = load_source("disability_registry")
+    read = read_file(src, path)
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    grid = list(wb[src.sheet].iter_rows(values_only=True))
+    wb.close()
+    headers = [str(h).strip() for h in grid[0]]
+    expected_rows = [i for i, r in enumerate(grid[1:], start=2) if any(v not in (None, "") for v in r)]
+    assert read.table.column("_row").to_pylist() == expected_rows and len(expected_rows) > 50
+
+    def text(v):
+        if v is None:
+            return None
+        if isinstance(v, dt.datetime):
+            return v.isoformat()
+        if isinstance(v, float) and v.is_integer():
+            return str(int(v))
+        return str(v)
+
+    for column in src.columns:
+        i = headers.index(column.headers[0])
+        assert read.table.column(column.field).to_pylist() == [text(grid[r - 1][i]) for r in expected_rows], column.field
+
+
+def test_a_truncated_xlsx_is_a_file_error(tmp_path):
+    src = load_source("disability_registry")
+    whole = _workbook(tmp_path / "whole.xlsx", rows=[["39337423", "משה", "כהן"]])
+    cut = tmp_path / "cut.xlsx"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    with pytest.raises(SourceFileError, match="cut.xlsx.*not a readable XLSX"):
+        read_file(src, cut)
