@@ -510,12 +510,12 @@ def _statement(p: _Parser, all_rows: bool, parent: str | None = None) -> Query:
             selects.append(ref)
             continue
         _, name, alias = item
-        ref, f, rel, fname = p.column(obj, name)
+        ref, f, parent_rel, fname = p.column(obj, name)
         if aggregate and name.lower() not in group_names:
             raise SoqlError("MALFORMED_QUERY", f"Field must be grouped or aggregated: {fname}")
         if alias and not aggregate:
             raise SoqlError("MALFORMED_QUERY", f"unexpected token: '{alias}'")
-        columns.append(Column(key=alias or fname, field=f, rel=None if aggregate else rel))
+        columns.append(Column(key=alias or fname, field=f, rel=None if aggregate else parent_rel))
         selects.append(ref)
     if not columns and not count and not children:
         raise SoqlError("MALFORMED_QUERY", "no fields selected")
