@@ -130,8 +130,8 @@ def test_bodies_over_the_limit_are_refused_with_413_and_nothing_is_kept(small_or
     conn = connection(small_org)
     status, _, raw = call(conn, "GET", f"/jobs/ingest/{job_id}", s)
     assert json.loads(raw)["state"] == "Open"          # the job still takes an upload: nothing half-stored
-    status, _, _ = call(conn, "PUT", f"/jobs/ingest/{job_id}/batches", s, "Resident_Key__c,LastName\nK1,כהן\n".encode(),
-                        {"Content-Type": "text/csv"})
+    status, _, _ = call(conn, "PUT", f"/jobs/ingest/{job_id}/batches", s,
+                        "Resident_Key__c,LastName\nK1,כהן\n".encode(), {"Content-Type": "text/csv"})
     assert status == 201
     call(conn, "PATCH", f"/jobs/ingest/{job_id}", s, {"state": "UploadComplete"})
     done = wait_for(conn, s, job_id)
