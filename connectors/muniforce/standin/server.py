@@ -402,7 +402,6 @@ class _Handler(BaseHTTPRequestHandler):
 
         try:
             reply = app.handle(self.command, split.path, query, self.headers, read_body, open_upload)
-            body.drain(app.max_upload)
         except BodyTooLarge as exc:
             reply = _error(413, "EXCEEDED_MAX_SIZE_REQUEST", f"The request body is over the limit of {exc.limit} "
                                                              "bytes")
@@ -410,10 +409,10 @@ class _Handler(BaseHTTPRequestHandler):
             reply = _error(400, "JSON_PARSER_ERROR", f"malformed request body: {exc}")
         except Exception as exc:  # noqa: BLE001 - a bug in the stand-in is a 500, like Salesforce's own
             reply = _error(500, "UNKNOWN_EXCEPTION", f"stand-in error: {type(exc).__name__}")
-            try:
-                body.drain(app.max_upload)
-            except (BodyTooLarge, BadBody):
-                pass
+        try:
+            body.drain(app.max_upload)   # a body the route did not read (e.g. a 401): the connection stays usable
+        except (BodyTooLarge, BadBody):
+            pass                         # left unread: the answer closes the connection
         self._send(reply, close=body.incomplete)
 
     def _send(self, reply: Reply, close: bool = False) -> None:
