@@ -107,7 +107,8 @@ def test_record_types_in_describe_and_honoured_on_create(rest, standin):
     r = rest.post("sobjects/Account", json={"Resident_Key__c": "B1", "RecordTypeId": business, "LastName": "x"})
     assert r.status_code == 400 and r.json()[0]["errorCode"] == "REQUIRED_FIELD_MISSING"
     assert r.json()[0]["fields"] == ["Name"]
-    r = rest.post("sobjects/Account", json={"Resident_Key__c": "B1", "RecordTypeId": business, "Name": "עמותת חסד"})
+    r = rest.post("sobjects/Account",
+                  json={"Resident_Key__c": "B1", "RecordTypeId": business, "Name": "עמותת חסד"})
     rec = rest.get(f"sobjects/Account/{r.json()['id']}").json()
     assert (rec["RecordTypeId"], rec["IsPersonAccount"]) == (business, False)
     r = rest.post("sobjects/Account", json={"Resident_Key__c": "B2", "RecordTypeId": "012Dn0000000099AAA",

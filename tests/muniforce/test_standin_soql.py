@@ -17,7 +17,8 @@ def upsert(rest, records, obj="Account"):
 
 
 def account(key: str, rt: str, **fields) -> dict:
-    return {"attributes": {"type": "Account"}, "Resident_Key__c": key, "LastName": "לוי", "RecordTypeId": rt, **fields}
+    return {"attributes": {"type": "Account"}, "Resident_Key__c": key, "LastName": "לוי", "RecordTypeId": rt,
+            **fields}
 
 
 def profile(key: str, parent: str, **fields) -> dict:
@@ -91,13 +92,16 @@ def test_date_literals_are_ranges_of_days(rest):
 
     # a datetime field: whole days in UTC
     everyone = set(born)
-    created = lambda c: set(keys(rest.query(f"SELECT Resident_Key__c FROM Account WHERE CreatedDate {c}")))  # noqa: E731
+    def created(condition: str) -> set[str]:
+        return set(keys(rest.query(f"SELECT Resident_Key__c FROM Account WHERE CreatedDate {condition}")))
+
     assert created("= TODAY") == created("= LAST_N_DAYS:2") == everyone
     assert created("< TODAY") == created("= YESTERDAY") == set()
     assert created(f"> {(today - timedelta(days=1)).isoformat()}T23:59:59Z") == everyone
     assert created(f"> {today.isoformat()}T00:00:00+02:00") == everyone
 
-    for bad, code in (("Resident_Key__c = TODAY", "INVALID_FIELD"), ("PersonBirthdate = LAST_N_DAYS", "MALFORMED_QUERY"),
+    for bad, code in (("Resident_Key__c = TODAY", "INVALID_FIELD"),
+                      ("PersonBirthdate = LAST_N_DAYS", "MALFORMED_QUERY"),
                       ("PersonBirthdate = LAST_N_FORTNIGHTS:2", "MALFORMED_QUERY")):
         r = rest.get("query", params={"q": f"SELECT Id FROM Account WHERE {bad}"})
         assert r.status_code == 400 and r.json()[0]["errorCode"] == code, bad

@@ -65,7 +65,8 @@ def test_an_authority_sees_and_writes_only_its_own_records(standin, rest, two):
         "INSUFFICIENT_ACCESS_OR_READONLY"
     deleted = bat_yam.delete("composite/sobjects", params={"ids": h1}).json()[0]
     assert deleted["errors"][0]["statusCode"] == "INSUFFICIENT_ACCESS_OR_READONLY"
-    moved = bat_yam.post("sobjects/Account", json={"Resident_Key__c": "B2", "LastName": "לוי", "Municipal__c": HOLON})
+    moved = bat_yam.post("sobjects/Account",
+                         json={"Resident_Key__c": "B2", "LastName": "לוי", "Municipal__c": HOLON})
     assert moved.status_code == 400 and moved.json()[0]["errorCode"] == "FIELD_CUSTOM_VALIDATION_EXCEPTION"
     holon_rows = {r["Resident_Key__c"]: r for r in standin.records("Account") if r["Municipal__c"] == HOLON}
     assert set(holon_rows) == {"H1", "H2"} and holon_rows["H1"]["FirstName"] is None
@@ -111,13 +112,15 @@ def test_two_municipalities_sync_into_one_org_through_the_real_sync(tmp_path, st
     holon_sf = connect(standin.url, session_id=standin.tenant_session(6600))
     bat_yam_sf = connect(standin.url, session_id=standin.tenant_session(6200))
 
-    holon = sync_municipality(holon_db, 6600, holon_sf, options(bulk_threshold=100, bulk_chunk_rows=1000))
-    bat_yam = sync_municipality(bat_yam_db, 6200, bat_yam_sf, options(municipality_name="בת ים"))
+    holon = sync_municipality(holon_db, 6600, holon_sf, options())                # sObject Collections
+    bat_yam = sync_municipality(bat_yam_db, 6200, bat_yam_sf,           # through Bulk 2.0 jobs as well
+                                options(municipality_name="בת ים", bulk_threshold=100, bulk_chunk_rows=1000))
     assert holon.counts("Account").created == 300 and holon.totals.rejected == 0
     assert bat_yam.counts("Account").created == 250
     assert bat_yam.counts("Account").rejected == 1
     assert {r.key for r in bat_yam.rejects} == {key(7)}                   # only the colliding resident
     assert ("Account", "DUPLICATE_VALUE") in {(r.target, r.code) for r in bat_yam.rejects}
+    assert standin.stats["bulk_create"] >= 1
     accounts = standin.records("Account")
     by_muni = {m: {a["Resident_Key__c"] for a in accounts if a["Municipal__c"] == m} for m in ("6600", "6200")}
     assert len(by_muni["6600"]) == 300 and len(by_muni["6200"]) == 250 and key(7) in by_muni["6600"]

@@ -99,7 +99,8 @@ def date_literal(name: str, today: date) -> DayRange:
     day = timedelta(days=1)
     fixed = {
         "TODAY": (today, today + day), "YESTERDAY": (today - day, today), "TOMORROW": (today + day, today + 2 * day),
-        "THIS_WEEK": (week, week + 7 * day), "LAST_WEEK": (week - 7 * day, week), "NEXT_WEEK": (week + 7 * day, week + 14 * day),
+        "THIS_WEEK": (week, week + 7 * day), "LAST_WEEK": (week - 7 * day, week),
+        "NEXT_WEEK": (week + 7 * day, week + 14 * day),
         "THIS_MONTH": (month, _month(month, 1)), "LAST_MONTH": (_month(month, -1), month),
         "NEXT_MONTH": (_month(month, 1), _month(month, 2)),
         "THIS_YEAR": (year, date(today.year + 1, 1, 1)), "LAST_YEAR": (date(today.year - 1, 1, 1), year),
@@ -108,7 +109,7 @@ def date_literal(name: str, today: date) -> DayRange:
     }
     if n is None and name in fixed:
         return DayRange(*fixed[name])
-    if n is not None and n >= 0:
+    if n is not None and 0 <= n <= 100_000:
         ranged = {
             "LAST_N_DAYS": (today - n * day, today + day), "NEXT_N_DAYS": (today + day, today + (n + 1) * day),
             "N_DAYS_AGO": (today - n * day, today - (n - 1) * day),

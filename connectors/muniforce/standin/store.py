@@ -642,8 +642,8 @@ class Store:
         with self.lock:
             if q.count:
                 return self.db.execute(q.sql, q.params).fetchone()[0], []
-            sql = q.sql + (f" LIMIT {int(q.limit)}" if q.limit is not None else " LIMIT -1") + f" OFFSET {int(q.offset)}"
-            rows = self.db.execute(sql, q.params).fetchall()
+            limit = f" LIMIT {int(q.limit)}" if q.limit is not None else " LIMIT -1"
+            rows = self.db.execute(f"{q.sql}{limit} OFFSET {int(q.offset)}", q.params).fetchall()
             children = {c.rel: self._children(c.query, [r[-1] for r in rows], api_version) for c in q.children}
         if q.aggregate:
             return len(rows), [{"attributes": {"type": "AggregateResult"},
@@ -669,7 +669,8 @@ class Store:
                 sub = rec.setdefault(col.rel, {"attributes": {"type": parent}})
                 sub[col.key] = output_value(col.field, value)
         for k, v in list(rec.items()):  # a lookup that is not set is null, not an empty parent
-            if isinstance(v, dict) and k != "attributes" and all(x is None for kk, x in v.items() if kk != "attributes"):
+            if isinstance(v, dict) and k != "attributes" and \
+                    all(x is None for kk, x in v.items() if kk != "attributes"):
                 rec[k] = None
         return rec
 
