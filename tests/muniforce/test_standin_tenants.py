@@ -102,6 +102,7 @@ def test_every_session_counts_against_one_org_quota(standin, rest, two):
     assert refused.status_code == 403 and refused.json()[0]["errorCode"] == "REQUEST_LIMIT_EXCEEDED"
 
 
+@pytest.mark.e2e   # two whole syncs and a third (~13 s)
 def test_two_municipalities_sync_into_one_org_through_the_real_sync(tmp_path, standin):
     holon_db, bat_yam_db = make_db(tmp_path / "6600" / "toshav.duckdb"), make_db(tmp_path / "6200" / "toshav.duckdb")
     add_residents(holon_db, 300, municipality=6600)
