@@ -7,6 +7,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import requests
 
 from connectors.muniforce.calls import RetryPolicy
 from connectors.muniforce.client import connect
@@ -33,7 +34,8 @@ def make_db(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def add_residents(con: duckdb.DuckDBPyConnection, n: int, start: int = 0, status: str = "active") -> None:
+def add_residents(con: duckdb.DuckDBPyConnection, n: int, start: int = 0, status: str = "active",
+                  municipality: int = MUNI) -> None:
     """n residents with keys key(start) .. key(start+n-1): Hebrew names, an address, phones, e-mail."""
     first = "[" + ",".join(f"'{x}'" for x in FIRST) + "]"
     last = "[" + ",".join(f"'{x}'" for x in LAST) + "]"
@@ -42,7 +44,7 @@ def add_residents(con: duckdb.DuckDBPyConnection, n: int, start: int = 0, status
         INSERT INTO resident_file (resident_key, municipality_code, national_id, id_type, first_name, last_name,
             gender, birth_date, street_code, street_name, house_number, entrance, apartment, floor, zip_code,
             mobile_phone, phone, email, household_key, status, sources, updated_at)
-        SELECT 'R' || lpad(upper(to_hex(i)), 20, '0'), {MUNI}, lpad(CAST(10000000 + i AS VARCHAR), 9, '0'),
+        SELECT 'R' || lpad(upper(to_hex(i)), 20, '0'), {int(municipality)}, lpad(CAST(10000000 + i AS VARCHAR), 9, '0'),
                'IsraeliID', {first}[1 + i % 8], {last}[1 + (i // 8) % 8], 'male',
                DATE '1950-01-01' + CAST(i * 37 % 20000 AS INTEGER), 100 + i % 40, 'הרצל', CAST(1 + i % 90 AS VARCHAR),
                CASE WHEN i % 5 = 0 THEN 'א' END, CAST(1 + i % 12 AS VARCHAR), i % 9, '5800000',
@@ -112,3 +114,46 @@ def live(standin, obj: str) -> dict[str, dict]:
         assert k not in out, "duplicate record in the stand-in"
         out[k] = r
     return out
+
+
+class Rest:
+    """Raw REST calls to the stand-in as the Salesforce docs write them (no Salesforce client library):
+    `rest.get("sobjects/Account/describe")` is GET /services/data/v62.0/sobjects/Account/describe."""
+
+    def __init__(self, url: str, session_id: str, version: str = "62.0"):
+        self.base = f"{url}/services/data/v{version}/"
+        self.http = requests.Session()
+        self.http.headers["Authorization"] = f"Bearer {session_id}"
+
+    def __call__(self, method: str, path: str, **kw) -> requests.Response:
+        return self.http.request(method, self.base + path, **kw)
+
+    def get(self, path: str, **kw) -> requests.Response:
+        return self("GET", path, **kw)
+
+    def post(self, path: str, **kw) -> requests.Response:
+        return self("POST", path, **kw)
+
+    def patch(self, path: str, **kw) -> requests.Response:
+        return self("PATCH", path, **kw)
+
+    def delete(self, path: str, **kw) -> requests.Response:
+        return self("DELETE", path, **kw)
+
+    def query(self, soql: str, resource: str = "query") -> dict:
+        r = self.get(resource, params={"q": soql})
+        assert r.status_code == 200, r.text
+        return r.json()
+
+
+@pytest.fixture
+def rest(standin):
+    r = Rest(standin.url, standin.session_id)
+    yield r
+    r.http.close()
+
+
+def person_type(rest: Rest) -> str:
+    """Id of the PersonAccount record type, from describe's recordTypeInfos."""
+    infos = rest.get("sobjects/Account/describe").json()["recordTypeInfos"]
+    return next(i["recordTypeId"] for i in infos if i["developerName"] == "PersonAccount")

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from connectors.muniforce.mapping import load_mapping
 from connectors.muniforce.standin.bulk_jobs import BulkJobs
-from connectors.muniforce.standin.catalog import build_catalog
+from connectors.muniforce.standin.catalog import build_catalog, record_types
 from connectors.muniforce.standin.faults import Faults
-from connectors.muniforce.standin.server import App, make_server
+from connectors.muniforce.standin.server import MAX_BODY, MAX_UPLOAD, App, make_server
 from connectors.muniforce.standin.store import Store
 
 DEFAULT_DAILY_LIMIT = 100_000
@@ -29,16 +29,22 @@ class StandIn:
     """A running stand-in. `url` and `session_id` are what `connect()` needs."""
 
     def __init__(self, db_path: Path, port: int = 0, session_id: str | None = None,
-                 daily_limit: int = DEFAULT_DAILY_LIMIT, describe_overrides: dict | None = None, **faults):
+                 daily_limit: int = DEFAULT_DAILY_LIMIT, describe_overrides: dict | None = None,
+                 max_body: int = MAX_BODY, max_upload: int = MAX_UPLOAD, **faults):
         self.db_path = Path(db_path)
-        self.store = Store(self.db_path, build_catalog(load_mapping(), describe_overrides))
+        mapping = load_mapping()
+        self.store = Store(self.db_path, build_catalog(mapping, describe_overrides), record_types(mapping))
         stored = self.store.meta("session_id")
-        self.session_id = session_id or stored or f"{ORG_ID}!{secrets.token_urlsafe(32)}"
+        self.session_id = session_id or stored or _new_session()
         if self.session_id != stored:
             self.store.set_meta("session_id", self.session_id)
+        # token -> None (the org administrator) or an authority's Municipal__c code
+        self.sessions: dict[str, str | None] = {self.session_id: None}
+        for key, token in self.store.meta_items("tenant_session:"):
+            self.sessions[token] = key.removeprefix("tenant_session:")
         self.faults = Faults(**faults)
         self.jobs = BulkJobs(self.store, self.db_path.with_name(self.db_path.name + ".jobs"), self.faults)
-        self.app = App(self.store, self.jobs, self.faults, self.session_id, daily_limit)
+        self.app = App(self.store, self.jobs, self.faults, self.sessions, daily_limit, max_body, max_upload)
         self.server = make_server(self.app, port)
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
@@ -46,6 +52,18 @@ class StandIn:
         self._thread.start()
 
     # -- controls for tests and the demo --------------------------------------------------------
+    def tenant_session(self, municipal: str | int) -> str:
+        """The session of an authority's integration user (issued once, kept in the database): it sees and
+        writes only records whose Municipal__c is `municipal`, and shares the org's API quota."""
+        code = str(municipal)
+        key = f"tenant_session:{code}"
+        token = self.store.meta(key)
+        if token is None:
+            token = _new_session()
+            self.store.set_meta(key, token)
+        self.sessions[token] = code
+        return token
+
     @property
     def stats(self) -> dict[str, int]:
         """Requests served by kind (collections_upsert, bulk_create, query, fault_5xx, ...)."""
@@ -90,16 +108,22 @@ class StandIn:
         self.stop()
 
 
+def _new_session() -> str:
+    return f"{ORG_ID}!{secrets.token_urlsafe(32)}"
+
+
 def start_standin(db_path: Path, port: int = 0, **faults) -> StandIn:
     """Starts the stand-in in this process, in a background thread, on 127.0.0.1:`port` (0: a free port).
 
-    Keyword arguments: session_id, daily_limit, describe_overrides, and the faults of `Faults`
-    (fail_every, lock_every, crash_bulk_after, crash_bulk_jobs, latency)."""
+    Keyword arguments: session_id, daily_limit, describe_overrides, max_body, max_upload (bytes), and the
+    faults of `Faults` (fail_every, lock_every, crash_bulk_after, crash_bulk_jobs, latency, other_tenants)."""
     return StandIn(Path(db_path), port, **faults)
 
 
-def run_foreground(db_path: Path, port: int, daily_limit: int = DEFAULT_DAILY_LIMIT, echo=print) -> None:
-    """Runs the stand-in until interrupted (Ctrl-C or SIGTERM); prints how to connect."""
+def run_foreground(db_path: Path, port: int, daily_limit: int = DEFAULT_DAILY_LIMIT, echo=print,
+                   tenants: tuple[str, ...] = ()) -> None:
+    """Runs the stand-in until interrupted (Ctrl-C or SIGTERM); prints how to connect (as the org
+    administrator, and as each authority in `tenants`)."""
     import signal
 
     standin = start_standin(db_path, port, daily_limit=daily_limit)
@@ -107,7 +131,9 @@ def run_foreground(db_path: Path, port: int, daily_limit: int = DEFAULT_DAILY_LI
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     echo(f"MuniForce stand-in on {standin.url} (data: {standin.db_path})")
     echo(f"  export MUNIFORCE_INSTANCE_URL={standin.url}")
-    echo(f"  export MUNIFORCE_SESSION_ID='{standin.session_id}'")
+    echo(f"  export MUNIFORCE_SESSION_ID='{standin.session_id}'   # the org administrator: every authority")
+    for code in tenants:
+        echo(f"  export MUNIFORCE_SESSION_ID='{standin.tenant_session(code)}'   # authority {code} only")
     try:
         while not stop.wait(0.5):
             pass

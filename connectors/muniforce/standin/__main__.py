@@ -9,5 +9,8 @@ parser = argparse.ArgumentParser(description="Run the local MuniForce stand-in i
 parser.add_argument("--db", type=Path, required=True)
 parser.add_argument("--port", type=int, default=0)
 parser.add_argument("--daily-limit", type=int, default=DEFAULT_DAILY_LIMIT)
+parser.add_argument("--tenant", action="append", default=[], metavar="MUNICIPAL",
+                    help="also print a session for this authority (CBS code), seeing only its records; repeatable")
 args = parser.parse_args()
-run_foreground(args.db, args.port, args.daily_limit, echo=lambda line: print(line, flush=True))
+run_foreground(args.db, args.port, args.daily_limit, echo=lambda line: print(line, flush=True),
+               tenants=tuple(args.tenant))

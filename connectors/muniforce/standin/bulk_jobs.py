@@ -3,7 +3,9 @@
 Uploaded CSV and the three result files live in `<db>.jobs/<job id>/`; job info in the store, so jobs
 survive a restart (a job caught UploadComplete/InProgress is processed again from the start, which is safe
 for upserts). One worker thread processes jobs in order, 10,000 records per internal batch as Salesforce
-does, streaming the CSV: a million rows never sit in memory at once.
+does (each counts towards DailyBulkApiBatches), streaming the CSV: a million rows never sit in memory at once.
+A job belongs to the session that created it: an authority's session sees and drives only its own jobs, and
+its records are written with its tenant scope (store.py).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ OPERATIONS = ("insert", "update", "upsert", "delete", "hardDelete")
 DELIMITERS = {"COMMA": ",", "TAB": "\t", "PIPE": "|", "SEMICOLON": ";", "CARET": "^", "BACKQUOTE": "`"}
 RESULT_FILES = {"successfulResults": "successful.csv", "failedResults": "failed.csv",
                 "unprocessedrecords": "unprocessed.csv"}
+_PRIVATE = ("uploaded", "tenant")
 
 
 def _now() -> str:
@@ -50,7 +53,7 @@ class BulkJobs:
         self.worker.join(timeout=30)
 
     # -- API --------------------------------------------------------------------------------
-    def create(self, body: dict, api_version: str) -> dict:
+    def create(self, body: dict, api_version: str, tenant: str | None = None) -> dict:
         obj = self.store.object_name(body.get("object") or "")
         operation = body.get("operation")
         if operation not in OPERATIONS:
@@ -75,25 +78,25 @@ class BulkJobs:
             "jobType": "V2Ingest", "contentUrl": f"services/data/v{api_version}/jobs/ingest/{job_id}/batches",
             "lineEnding": body.get("lineEnding") or "LF", "columnDelimiter": body.get("columnDelimiter") or "COMMA",
             "numberRecordsProcessed": 0, "numberRecordsFailed": 0, "retries": 0, "totalProcessingTime": 0,
-            "apiActiveProcessingTime": 0, "apexProcessingTime": 0, "uploaded": False,
+            "apiActiveProcessingTime": 0, "apexProcessingTime": 0, "uploaded": False, "tenant": tenant,
         }
         self._save(job)
         return self.public(job)
 
-    def get(self, job_id: str) -> dict:
+    def get(self, job_id: str, tenant: str | None = None) -> dict:
         job = self.jobs.get(job_id)
-        if job is None:
+        if job is None or tenant is not None and job.get("tenant") != tenant:
             raise RequestError("NOT_FOUND", "The requested resource does not exist", 404)
         return job
 
     def public(self, job: dict) -> dict:
-        return {k: v for k, v in job.items() if k != "uploaded" and not (k == "errorMessage" and not v)}
+        return {k: v for k, v in job.items() if k not in _PRIVATE and not (k == "errorMessage" and not v)}
 
     def data_path(self, job_id: str) -> Path:
         return self.dir / job_id / "data.csv"
 
-    def accept_upload(self, job_id: str) -> Path:
-        job = self.get(job_id)
+    def accept_upload(self, job_id: str, tenant: str | None = None) -> Path:
+        job = self.get(job_id, tenant)
         if job["state"] != "Open" or job["uploaded"]:
             raise RequestError("INVALIDJOBSTATE", f"Job {job_id} is not open for data upload")
         return self.data_path(job_id)
@@ -103,8 +106,8 @@ class BulkJobs:
         job["uploaded"] = True
         self._save(job)
 
-    def set_state(self, job_id: str, state: str) -> dict:
-        job = self.get(job_id)
+    def set_state(self, job_id: str, state: str, tenant: str | None = None) -> dict:
+        job = self.get(job_id, tenant)
         if state == "UploadComplete" and job["state"] == "Open":
             job["state"] = "UploadComplete"
             self._save(job)
@@ -116,8 +119,8 @@ class BulkJobs:
             raise RequestError("INVALIDJOBSTATE", f"Job state {job['state']} cannot change to {state}")
         return self.public(job)
 
-    def delete(self, job_id: str) -> None:
-        job = self.get(job_id)
+    def delete(self, job_id: str, tenant: str | None = None) -> None:
+        job = self.get(job_id, tenant)
         if job["state"] not in ("JobComplete", "Failed", "Aborted"):
             raise RequestError("INVALIDJOBSTATE", "Job must be completed, failed or aborted to be deleted")
         with self.lock:
@@ -125,14 +128,15 @@ class BulkJobs:
         self.store.db.execute("DELETE FROM _meta WHERE key = ?", (f"job:{job_id}",))
         shutil.rmtree(self.dir / job_id, ignore_errors=True)
 
-    def results(self, job_id: str, kind: str) -> Path:
-        job = self.get(job_id)
+    def results(self, job_id: str, kind: str, tenant: str | None = None) -> Path:
+        job = self.get(job_id, tenant)
         if job["state"] not in ("JobComplete", "Failed"):
             raise RequestError("INVALIDJOBSTATE", f"Results are not available for a job in state {job['state']}")
         return self.dir / job_id / RESULT_FILES[kind]
 
-    def all(self) -> list[dict]:
-        return [self.public(j) for j in sorted(self.jobs.values(), key=lambda j: j["createdDate"])]
+    def all(self, tenant: str | None = None) -> list[dict]:
+        return [self.public(j) for j in sorted(self.jobs.values(), key=lambda j: j["createdDate"])
+                if tenant is None or j.get("tenant") == tenant]
 
     def _save(self, job: dict) -> None:
         job["systemModstamp"] = _now()
@@ -246,7 +250,9 @@ class BulkJobs:
                                        f"unable to obtain exclusive access to this record or 1 records: {key}")
                 return None
         op = "delete" if job["operation"] == "hardDelete" else job["operation"]
-        results = self.store.write(job["object"], op, records, job.get("externalIdFieldName"), fault=fault)
+        results = self.store.write(job["object"], op, records, job.get("externalIdFieldName"), fault=fault,
+                                   tenant=job.get("tenant"))
+        self.store.count_daily("bulk_batches")
         failed = 0
         # Salesforce does not promise results in upload order; reversing each batch makes a client that
         # matches results by position fail here, as it eventually would against a real org.

@@ -1,6 +1,12 @@
 """The stand-in's objects and their `describe`: Salesforce's own standard fields, plus every mapped field
 described from `schemas/muniforce.yaml` (the same translation the sync's drift check expects).
 
+Record types: Account has the Person Account record type (`PersonAccount`, the one person accounts are
+created with), a business account type, and every type the mapping names (`record_type`); the mapping's type
+is the default one (`defaultRecordTypeMapping`), which a record created without `RecordTypeId` gets. Their Ids
+are issued by the store, which fills `recordTypeInfos`. Child relationships (`childRelationships`) come
+from the mapping's lookups (`child_relationship: Emergency_Profiles` -> `Emergency_Profiles__r`).
+
 `overrides` lets a test deploy a drifted org: {"Account.PersonEmail": None} drops a field,
 {"Account.PersonEmail": {"type": "string"}} changes what describe reports (and what is enforced),
 {"Emergency_Profile__c": None} leaves the object out.
@@ -15,6 +21,26 @@ from connectors.muniforce.mapping import Mapping
 
 KEY_PREFIXES = {"Account": "001", "Contact": "003", "RecordType": "012"}
 PERSON_RECORD_TYPE = "PersonAccount"
+BUSINESS_RECORD_TYPE = "Business_Account"
+MASTER_RECORD_TYPE_ID = "012000000000000AAA"
+
+
+def record_types(mapping: Mapping) -> dict[str, list[dict]]:
+    """{object: [{developerName, name, person, default}]}: the record types the org has."""
+    out: dict[str, list[dict]] = {"Account": [
+        {"developerName": PERSON_RECORD_TYPE, "name": "Person Account", "person": True, "default": False},
+        {"developerName": BUSINESS_RECORD_TYPE, "name": "Business Account", "person": False, "default": False}]}
+    for obj in mapping.objects:
+        if obj.record_type:
+            types = out.setdefault(obj.name, [])
+            known = next((t for t in types if t["developerName"] == obj.record_type), None)
+            if known is None:
+                known = {"developerName": obj.record_type, "name": obj.record_type.replace("_", " "),
+                         "person": False}
+                types.append(known)
+            for t in types:
+                t["default"] = t is known
+    return out
 
 
 def _std(name: str, type_: str, label: str, length: int = 0, createable: bool = False, nillable: bool = True,
@@ -71,6 +97,14 @@ def build_catalog(mapping: Mapping, overrides: dict | None = None) -> dict[str, 
     catalog = {}
     objects = [("RecordType", "Record Type", False, [])] + [
         (o.name, o.label, o.custom, [described_field(f) for f in o.fields]) for o in mapping.objects]
+    children: dict[str, list[dict]] = {}
+    for o in mapping.objects:
+        for f in o.fields:
+            if f.reference_to and f.child_relationship:
+                children.setdefault(f.reference_to, []).append({
+                    "cascadeDelete": False, "childSObject": o.name, "deprecatedAndHidden": False, "field": f.name,
+                    "junctionIdListNames": [], "junctionReferenceTo": [],
+                    "relationshipName": f"{f.child_relationship}__r", "restrictedDelete": False})
     custom_index = 0
     for name, label, custom, mapped in objects:
         if name in overrides and overrides[name] is None:
@@ -104,8 +138,25 @@ def build_catalog(mapping: Mapping, overrides: dict | None = None) -> dict[str, 
             "deletable": name != "RecordType",
             "queryable": True,
             "fields": fields,
-            "childRelationships": [],
+            "childRelationships": copy.deepcopy(children.get(name, [])),
             "recordTypeInfos": [],
-            "urls": {"describe": f"/services/data/vXX.X/sobjects/{name}/describe"},
+            "urls": {},
         }
     return catalog
+
+
+def global_entry(described: dict, version: str) -> dict:
+    """An object's entry in describeGlobal, and the `objectDescribe` of its basic information."""
+    name = described["name"]
+    base = f"/services/data/v{version}/sobjects/{name}"
+    return {
+        "activateable": False, "createable": described["createable"], "custom": described["custom"],
+        "customSetting": False, "deletable": described["deletable"], "deprecatedAndHidden": False,
+        "feedEnabled": False, "hasSubtypes": False, "isSubtype": False, "keyPrefix": described["keyPrefix"],
+        "label": described["label"], "labelPlural": described["labelPlural"], "layoutable": True,
+        "mergeable": False, "mruEnabled": True, "name": name, "queryable": described["queryable"],
+        "replicateable": True, "retrieveable": True, "searchable": True, "triggerable": True,
+        "undeletable": described["deletable"], "updateable": described["updateable"],
+        "urls": {"rowTemplate": f"{base}/{{ID}}", "defaultValues": f"{base}/defaultValues?recordTypeId&fields",
+                 "describe": f"{base}/describe", "sobject": base},
+    }

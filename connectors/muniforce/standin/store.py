@@ -5,6 +5,15 @@ set through a parent's external ID, person-account names, soft delete, and allOr
 One table per object (columns = the describe's fields) plus, per external ID field, a hidden lower-cased
 copy with a unique index over live rows, and `_writes`: how many times the record was written, so tests
 can show that a record was written exactly once. All access is serialized by one lock.
+
+Tenants: several authorities share the MuniForce org, their records separated by `Municipal__c`
+(`SCOPE_FIELD`). A request made with an authority's session carries its code as `tenant`; on every object
+that has the field it then sees only records holding its code (reads, lookups through a parent's external
+ID, the records an update or delete may touch), creates records with its code (set if left out; another
+code is refused, FIELD_CUSTOM_VALIDATION_EXCEPTION), and cannot take over another authority's record: an
+upsert whose external ID belongs to one fails as Salesforce fails a record it cannot see (DUPLICATE_VALUE on
+the unique external ID), an update or delete by Id with INSUFFICIENT_ACCESS_OR_READONLY. External IDs stay
+unique org-wide, as in Salesforce. `tenant=None` is the org administrator: everything.
 """
 
 from __future__ import annotations
@@ -16,15 +25,17 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from connectors.muniforce.standin.catalog import PERSON_RECORD_TYPE
+from connectors.muniforce.standin.catalog import MASTER_RECORD_TYPE_ID
 from connectors.muniforce.standin.ids import is_valid_id, make_id
-from connectors.muniforce.standin.soql import Query
+from connectors.muniforce.standin.soql import Column, Query
 from connectors.muniforce.standin.validation import FieldError, output_value, validator
 
 SQL_TYPES = {"double": "REAL", "int": "INTEGER", "boolean": "INTEGER"}
 READ_ONLY = {"Id", "IsDeleted", "CreatedDate", "LastModifiedDate", "SystemModstamp", "IsPersonAccount",
              "PersonContactId"}
 _CHUNK = 500
+SCOPE_FIELD = "Municipal__c"
+RECORD_KB = 2          # Salesforce counts most records as 2 KB of data storage; a person account as 4 KB
 
 
 def now_iso() -> str:
@@ -49,8 +60,24 @@ class RequestError(Exception):
         self.code, self.message, self.status = code, message, status
 
 
+def _record_type_info(obj: str, rid: str, developer_name: str, name: str, default: bool) -> dict:
+    return {"active": True, "available": True, "defaultRecordTypeMapping": default, "developerName": developer_name,
+            "master": rid == MASTER_RECORD_TYPE_ID, "name": name, "recordTypeId": rid,
+            "urls": {"layout": f"/services/data/v62.0/sobjects/{obj}/describe/layouts/{rid}"}}
+
+
+def _aggregate_value(col: Column, value: Any) -> Any:
+    if value is None or col.agg is None:
+        return output_value(col.field, value) if col.field else value
+    if col.agg in ("COUNT", "COUNT_DISTINCT"):
+        return int(value)
+    if col.agg in ("SUM", "AVG"):
+        return float(value)
+    return output_value(col.field, value)
+
+
 class Store:
-    def __init__(self, path: Path, catalog: dict[str, dict]):
+    def __init__(self, path: Path, catalog: dict[str, dict], record_types: dict[str, list[dict]] | None = None):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.catalog = catalog
@@ -69,19 +96,33 @@ class Store:
         self._columns: dict[tuple, tuple] = {}
         self._required_cache: dict[tuple, tuple] = {}
         with self.lock:
-            self._migrate()
+            self._migrate(record_types or {})
         # record types cannot be changed through the API: read them once
         self.record_types: dict[str, set[str]] = {}
         self.person_types: set[str] = set()
+        self.default_record_type: dict[str, str] = {}
         if "RecordType" in self.fields:
-            for rid, sobject, person in self.db.execute(
-                    'SELECT "Id", "SobjectType", "IsPersonType" FROM "RecordType" WHERE "IsActive" = 1'):
+            for rid, sobject, person, developer_name, name in self.db.execute(
+                    'SELECT "Id", "SobjectType", "IsPersonType", "DeveloperName", "Name" FROM "RecordType" '
+                    'WHERE "IsActive" = 1 ORDER BY _row'):
                 self.record_types.setdefault(sobject, set()).add(rid)
                 if person:
                     self.person_types.add(rid)
+                default = any(t["developerName"] == developer_name and t["default"]
+                              for t in (record_types or {}).get(sobject, []))
+                if default:
+                    self.default_record_type[sobject] = rid
+                if sobject in self.catalog:
+                    self.catalog[sobject]["recordTypeInfos"].append(
+                        _record_type_info(sobject, rid, developer_name, name, default))
+            for obj in self.record_types:
+                if obj in self.catalog:
+                    self.catalog[obj]["recordTypeInfos"].append(_record_type_info(
+                        obj, MASTER_RECORD_TYPE_ID, "Master", "Master", obj not in self.default_record_type))
+        self.scoped = {o for o, fs in self.fields.items() if SCOPE_FIELD in fs}
 
     # -- schema ------------------------------------------------------------------------------
-    def _migrate(self) -> None:
+    def _migrate(self, record_types: dict[str, list[dict]]) -> None:
         self.db.execute("CREATE TABLE IF NOT EXISTS _meta (key TEXT PRIMARY KEY, value TEXT)")
         for obj, fields in self.fields.items():
             self.db.execute(f'CREATE TABLE IF NOT EXISTS "{obj}" (_row INTEGER PRIMARY KEY, "Id" TEXT UNIQUE, '
@@ -96,15 +137,20 @@ class Store:
                     self.db.execute(f'CREATE UNIQUE INDEX IF NOT EXISTS "ux_{obj}_{name}" ON "{obj}" ("{xid(name)}") '
                                     'WHERE "IsDeleted" = 0')
             self.next_row[obj] = (self.db.execute(f'SELECT max(_row) FROM "{obj}"').fetchone()[0] or 0) + 1
-        if "RecordType" in self.fields and not self.db.execute('SELECT count(*) FROM "RecordType"').fetchone()[0]:
-            for developer_name, label, person in ((PERSON_RECORD_TYPE, "Person Account", 1),
-                                                  ("Business_Account", "Business Account", 0)):
+        if "RecordType" not in self.fields:
+            return
+        have = {(o, d) for o, d in self.db.execute('SELECT "SobjectType", "DeveloperName" FROM "RecordType"')}
+        for sobject, types in record_types.items():
+            for t in types:
+                if (sobject, t["developerName"]) in have:
+                    continue
                 row = self._take_row("RecordType")
                 ts = now_iso()
                 self.db.execute(
                     'INSERT INTO "RecordType" (_row, "Id", "Name", "DeveloperName", "SobjectType", "IsPersonType", '
                     '"IsActive", "CreatedDate", "LastModifiedDate", "SystemModstamp") VALUES (?,?,?,?,?,?,?,?,?,?)',
-                    (row, self._id("RecordType", row), label, developer_name, "Account", person, 1, ts, ts, ts))
+                    (row, self._id("RecordType", row), t["name"], t["developerName"], sobject, int(t["person"]), 1,
+                     ts, ts, ts))
 
     def _take_row(self, obj: str) -> int:
         row = self.next_row[obj]
@@ -118,6 +164,10 @@ class Store:
         with self.lock:
             r = self.db.execute("SELECT value FROM _meta WHERE key = ?", (key,)).fetchone()
             return r[0] if r else default
+
+    def meta_items(self, prefix: str) -> list[tuple[str, str]]:
+        with self.lock:
+            return self.db.execute("SELECT key, value FROM _meta WHERE key LIKE ? || '%'", (prefix,)).fetchall()
 
     def set_meta(self, key: str, value: str) -> None:
         with self.lock:
@@ -148,6 +198,27 @@ class Store:
         with self.usage_lock:
             self.usage = {self._usage_key(): 0}
         self.flush_usage()
+
+    def count_daily(self, name: str, n: int = 1) -> None:
+        """A per-day counter other than API calls (Bulk batches), kept in the database."""
+        key = f"{name}:{date.today().isoformat()}"
+        with self.lock:
+            self.set_meta(key, str(int(self.meta(key, "0")) + n))
+
+    def daily(self, name: str) -> int:
+        return int(self.meta(f"{name}:{date.today().isoformat()}", "0"))
+
+    def data_storage_kb(self) -> int:
+        """Data storage as Salesforce counts it: 2 KB a live record, 4 KB a person account (Account + Contact)."""
+        with self.lock:
+            kb = 0
+            for obj in self.fields:
+                if obj == "RecordType":
+                    continue
+                person = ', sum("IsPersonAccount" = 1)' if "IsPersonAccount" in self.fields[obj] else ", 0"
+                n, persons = self.db.execute(f'SELECT count(*){person} FROM "{obj}" WHERE "IsDeleted" = 0').fetchone()
+                kb += RECORD_KB * (n + (persons or 0))
+            return kb
 
     def flush_usage(self, block: bool = True) -> None:
         if not self.lock.acquire(blocking=block):
@@ -206,18 +277,19 @@ class Store:
 
     # -- writes ------------------------------------------------------------------------------
     def write(self, obj: str, op: str, records: list[dict], ext_field: str | None = None,
-              all_or_none: bool = False, fault: Callable[[str], RecordError | None] | None = None) -> list[dict]:
+              all_or_none: bool = False, fault: Callable[[str], RecordError | None] | None = None,
+              tenant: str | None = None) -> list[dict]:
         """insert | update | upsert | delete a batch; one SaveResult per record, in order.
 
         Records are dicts of API names (REST) or `Rel__r.Field` (Bulk); for update/delete they carry "Id".
-        `fault(key)` may return a RecordError to inject (lock errors)."""
+        `fault(key)` may return a RecordError to inject (lock errors); `tenant`: see the module docstring."""
         with self.lock:
             self.db.execute("BEGIN")
             try:
                 if op == "delete":
-                    results = self._delete([r.get("Id") for r in records], fault)
+                    results = self._delete([r.get("Id") for r in records], fault, tenant)
                 else:
-                    results = self._save(obj, op, records, ext_field, all_or_none, fault)
+                    results = self._save(obj, op, records, ext_field, all_or_none, fault, tenant)
             except BaseException:
                 self.db.execute("ROLLBACK")
                 raise
@@ -249,7 +321,7 @@ class Store:
         self._columns[(obj, name, op)] = plan
         return plan
 
-    def _save(self, obj, op, records, ext_field, all_or_none, fault) -> list[dict]:
+    def _save(self, obj, op, records, ext_field, all_or_none, fault, tenant) -> list[dict]:
         fields = self.fields[obj]
         n = len(records)
         clean: list[dict[str, Any]] = [{} for _ in range(n)]
@@ -286,12 +358,14 @@ class Store:
                 if op == "upsert" and row.get(ext_field) is None:
                     raise RecordError("MISSING_ARGUMENT", f"{ext_field} not specified", [ext_field])
                 rt = row.get("RecordTypeId")
+                if rt == MASTER_RECORD_TYPE_ID and op == "insert" and record_types:
+                    row["RecordTypeId"] = rt = None
                 if rt is not None and rt not in record_types:
                     raise RecordError("INVALID_CROSS_REFERENCE_KEY",
                                       f"Record Type ID: this ID value isn't valid for the user: {rt}", ["RecordTypeId"])
             except RecordError as re_:
                 errors[i] = re_.error
-        self._resolve_refs(refs, clean, errors)
+        self._resolve_refs(refs, clean, errors, tenant)
 
         existing: list[tuple[int, dict] | None] = [None] * n
         if op == "upsert":
@@ -324,6 +398,10 @@ class Store:
             if errors[i] is not None:
                 continue
             try:
+                if existing[i] is None and "RecordTypeId" not in clean[i] and obj in self.default_record_type:
+                    clean[i]["RecordTypeId"] = self.default_record_type[obj]
+                if tenant is not None and obj in self.scoped:
+                    self._check_tenant(obj, clean[i], existing[i], tenant, ext_field)
                 self._check_required(obj, clean[i], existing[i])
                 if fault is not None:
                     key = str(clean[i].get(ext_field)) if ext_field else str(records[i].get("Id"))
@@ -391,7 +469,24 @@ class Store:
             raise RecordError("REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(missing)}]",
                               missing)
 
-    def _resolve_refs(self, refs, clean, errors) -> None:
+    def _check_tenant(self, obj: str, values: dict, existing: tuple[int, dict] | None, tenant: str,
+                      ext_field: str | None) -> None:
+        if existing is not None and existing[1].get(SCOPE_FIELD) != tenant:
+            if ext_field and ext_field != "Id":
+                raise RecordError("DUPLICATE_VALUE", f"duplicate value found: {ext_field} duplicates value on record "
+                                                     f"with id: {existing[1]['Id']}", [ext_field])
+            raise RecordError("INSUFFICIENT_ACCESS_OR_READONLY", "insufficient access rights on object id", [])
+        if SCOPE_FIELD not in values:
+            if existing is None:
+                values[SCOPE_FIELD] = tenant
+        elif values[SCOPE_FIELD] != tenant:
+            raise RecordError("FIELD_CUSTOM_VALIDATION_EXCEPTION",
+                              f"{SCOPE_FIELD} must be your authority's code ({tenant})", [SCOPE_FIELD])
+
+    def visible(self, obj: str, rec: dict, tenant: str | None) -> bool:
+        return tenant is None or obj not in self.scoped or rec.get(SCOPE_FIELD) == tenant
+
+    def _resolve_refs(self, refs, clean, errors, tenant=None) -> None:
         wanted: dict[tuple[str, str], set[str]] = {}
         for i, r in enumerate(refs):
             if errors[i] is None:
@@ -403,6 +498,8 @@ class Store:
                 continue
             for lookup, (parent, pfield, value) in r.items():
                 hit = ids[(parent, pfield)].get(value.lower())
+                if hit is not None and not self.visible(parent, hit[1], tenant):
+                    hit = None
                 if hit is None:
                     errors[i] = RecordError("INVALID_FIELD", f"Foreign key external ID: {value} not found for field "
                                                              f"{pfield} in entity {parent}", []).error
@@ -415,7 +512,7 @@ class Store:
         if everything:
             select = "*"
         else:
-            wanted = {"_row", "Id", column, "RecordTypeId", "FirstName", "LastName",
+            wanted = {"_row", "Id", column, "RecordTypeId", "FirstName", "LastName", SCOPE_FIELD,
                       *self._required(obj, True), *self._required(obj, False)}
             select = ", ".join(f'"{c}"' for c in wanted if c in self.fields[obj] or c in ("_row", column))
         out = {}
@@ -470,7 +567,7 @@ class Store:
             self.db.executemany(f'UPDATE "{obj}" SET "LastModifiedDate" = ?, "SystemModstamp" = ?, '
                                 f'_writes = _writes + 1{sets} WHERE _row = ?', params)
 
-    def _delete(self, ids: list[str | None], fault) -> list[dict]:
+    def _delete(self, ids: list[str | None], fault, tenant: str | None = None) -> list[dict]:
         results = []
         by_prefix = {d["keyPrefix"]: o for o, d in self.catalog.items()}
         for rid in ids:
@@ -479,10 +576,14 @@ class Store:
                 results.append({"id": rid, "success": False, "errors": [
                     {"statusCode": "MALFORMED_ID", "message": f"malformed id {rid}", "fields": []}]})
                 continue
-            r = self.db.execute(f'SELECT "IsDeleted" FROM "{obj}" WHERE "Id" = ?', (rid,)).fetchone()
+            scope = f', "{SCOPE_FIELD}"' if obj in self.scoped else ", NULL"
+            r = self.db.execute(f'SELECT "IsDeleted"{scope} FROM "{obj}" WHERE "Id" = ?', (rid,)).fetchone()
             if r is None:
                 err = {"statusCode": "INVALID_CROSS_REFERENCE_KEY", "message": "invalid cross reference id",
                        "fields": []}
+            elif not self.visible(obj, {SCOPE_FIELD: r[1]}, tenant):
+                err = {"statusCode": "INSUFFICIENT_ACCESS_OR_READONLY",
+                       "message": "insufficient access rights on object id", "fields": []}
             elif r[0]:
                 err = {"statusCode": "ENTITY_IS_DELETED", "message": "entity is deleted", "fields": []}
             else:
@@ -498,14 +599,36 @@ class Store:
         return results
 
     # -- reads -------------------------------------------------------------------------------
-    def get(self, obj: str, column: str, value: str, api_version: str) -> dict | None:
+    def get(self, obj: str, column: str, value: str, api_version: str, tenant: str | None = None) -> dict | None:
         with self.lock:
             column = xid(column) if column != "Id" else "Id"
             found = self._rows_by(obj, column, [value.lower() if column != "Id" else value], everything=True)
             if not found:
                 return None
             _, rec = next(iter(found.values()))
-            return self.as_record(obj, rec, api_version)
+            return self.as_record(obj, rec, api_version) if self.visible(obj, rec, tenant) else None
+
+    def retrieve(self, obj: str, ids: list[str], fields: list[str], api_version: str,
+                 tenant: str | None = None) -> list[dict | None]:
+        """sObject Collections retrieve: the records of `ids` in order with only `fields`; None for an Id
+        that is invalid, deleted, of another object or not visible."""
+        names = []
+        for name in fields:
+            real = self.field_name(obj, name)
+            if real is None:
+                raise RequestError("INVALID_FIELD", f"No such column '{name}' on sobject of type {obj}")
+            names.append(real)
+        with self.lock:
+            found = self._rows_by(obj, "Id", [i for i in dict.fromkeys(ids) if is_valid_id(i)], everything=True)
+        out: list[dict | None] = []
+        for rid in ids:
+            rec = found.get(rid, (None, None))[1]
+            if rec is None or not self.visible(obj, rec, tenant):
+                out.append(None)
+                continue
+            full = self.as_record(obj, rec, api_version)
+            out.append({"attributes": full["attributes"], **{n: full[n] for n in names}})
+        return out
 
     def as_record(self, obj: str, rec: dict, api_version: str) -> dict:
         out = {"attributes": {"type": obj, "url": f"/services/data/v{api_version}/sobjects/{obj}/{rec['Id']}"}}
@@ -514,32 +637,54 @@ class Store:
         return out
 
     def query(self, q: Query, api_version: str) -> tuple[int, list[dict]]:
-        """(totalSize, records) of a parsed SOQL query."""
+        """(totalSize, records) of a parsed SOQL query; child subqueries are read set-based, for the
+        page's parents at once."""
         with self.lock:
             if q.count:
                 return self.db.execute(q.sql, q.params).fetchone()[0], []
-            sql = q.sql + (f" LIMIT {int(q.limit)}" if q.limit is not None else " LIMIT -1") + f" OFFSET {int(q.offset)}"
-            rows = self.db.execute(sql, q.params).fetchall()
+            limit = f" LIMIT {int(q.limit)}" if q.limit is not None else " LIMIT -1"
+            rows = self.db.execute(f"{q.sql}{limit} OFFSET {int(q.offset)}", q.params).fetchall()
+            children = {c.rel: self._children(c.query, [r[-1] for r in rows], api_version) for c in q.children}
+        if q.aggregate:
+            return len(rows), [{"attributes": {"type": "AggregateResult"},
+                                **{c.key: _aggregate_value(c, v) for c, v in zip(q.columns, row)}} for row in rows]
         records = []
         for row in rows:
-            rec: dict = {"attributes": {"type": q.obj}}
-            for (rel, fname), value in zip(q.columns, row):
-                if rel is None:
-                    f = self.fields[q.obj][fname]
-                    rec[fname] = output_value(f, value)
-                    if fname == "Id":
-                        rec["attributes"]["url"] = f"/services/data/v{api_version}/sobjects/{q.obj}/{value}"
-                else:
-                    _, parent = self.relationship(q.obj, rel)
-                    sub = rec.setdefault(rel, {"attributes": {"type": parent}})
-                    sub[fname] = output_value(self.fields[parent][fname], value)
+            rec = self._record(q, row, api_version)
+            for rel, by_parent in children.items():
+                kids = by_parent.get(row[-1])
+                rec[rel] = {"totalSize": len(kids), "done": True, "records": kids} if kids else None
             records.append(rec)
-        for rec in records:  # a lookup that is not set is null, not an empty parent
-            for k, v in list(rec.items()):
-                if isinstance(v, dict) and k != "attributes" and all(x is None for kk, x in v.items()
-                                                                     if kk != "attributes"):
-                    rec[k] = None
         return len(records), records
+
+    def _record(self, q: Query, row: tuple, api_version: str) -> dict:
+        rec: dict = {"attributes": {"type": q.obj}}
+        for col, value in zip(q.columns, row):
+            if col.rel is None:
+                rec[col.key] = output_value(col.field, value)
+                if col.key == "Id":
+                    rec["attributes"]["url"] = f"/services/data/v{api_version}/sobjects/{q.obj}/{value}"
+            else:
+                _, parent = self.relationship(q.obj, col.rel)
+                sub = rec.setdefault(col.rel, {"attributes": {"type": parent}})
+                sub[col.key] = output_value(col.field, value)
+        for k, v in list(rec.items()):  # a lookup that is not set is null, not an empty parent
+            if isinstance(v, dict) and k != "attributes" and \
+                    all(x is None for kk, x in v.items() if kk != "attributes"):
+                rec[k] = None
+        return rec
+
+    def _children(self, q: Query, parent_ids: list[str], api_version: str) -> dict[str, list[dict]]:
+        """{parent Id: child records} of a subquery (its LIMIT applies per parent, as in SOQL)."""
+        out: dict[str, list[dict]] = {}
+        for k in range(0, len(parent_ids), _CHUNK):
+            chunk = parent_ids[k:k + _CHUNK]
+            sql = q.sql.replace("{ids}", ",".join("?" * len(chunk)))
+            for row in self.db.execute(sql, [*q.params, *chunk]):
+                kids = out.setdefault(row[-1], [])
+                if q.limit is None or len(kids) < q.limit:
+                    kids.append(self._record(q, row, api_version))
+        return out
 
     def rows(self, obj: str, include_deleted: bool = False) -> list[dict]:
         """All stored rows of an object (for tests and the demo), hidden columns included."""
