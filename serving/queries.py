@@ -23,10 +23,9 @@ from serving.audit import AuditLog
 from serving.catalogue import Catalogue, Column, Query, load_catalogue
 from serving.parameters import ParameterError, parse_parameters
 from serving.roles import AccessDenied, Role, role as role_named
-from pipelines.settings import municipality_db_path
+from pipelines.settings import serving_db_path
 
 CHANNELS = ("cli", "web", "bench")
-BUSY_WAIT_SECONDS = 10.0      # a pipeline run holds the write lock while it rewrites the file
 _SAFE_DB_ERRORS = (duckdb.CatalogException, duckdb.BinderException, duckdb.ParserException)
 STREET_CACHE_SIZE = 512
 _street_cache: OrderedDict[tuple, tuple[int, str] | None] = OrderedDict()
@@ -34,7 +33,7 @@ _street_cache_lock = threading.Lock()
 
 
 class ResidentFileUnavailable(RuntimeError):
-    """The municipality's resident file is missing or busy."""
+    """The municipality has no published resident file."""
 
 
 class QueryFailed(RuntimeError):
@@ -59,22 +58,16 @@ class QueryResult:
 
 
 @contextmanager
-def resident_file(municipality: int, home: Path | None = None,
-                  busy_wait: float = BUSY_WAIT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A read-only connection to the municipality's DuckDB file, waiting a little while a pipeline run writes it."""
-    path = municipality_db_path(municipality, home)
+def resident_file(municipality: int, home: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the municipality's last published, checked state (never the file a run writes).
+
+    A run publishes by renaming a new file over this one (pipelines/publishing.py), so opening it never waits for
+    a run and a connection already open keeps the state it opened until it is closed."""
+    path = serving_db_path(municipality, home)
     if not path.exists():
-        raise ResidentFileUnavailable(f"no resident file for municipality {municipality} at {path}")
-    deadline = time.monotonic() + busy_wait
-    while True:
-        try:
-            con = duckdb.connect(str(path), read_only=True)
-            break
-        except duckdb.IOException:
-            if time.monotonic() >= deadline:
-                raise ResidentFileUnavailable(
-                    f"the resident file of municipality {municipality} is locked by a pipeline run; try again") from None
-            time.sleep(0.2)
+        raise ResidentFileUnavailable(f"municipality {municipality} has no published resident file yet: a run "
+                                      "publishes one when its checks pass")
+    con = duckdb.connect(str(path), read_only=True)
     try:
         yield con
     finally:
@@ -115,7 +108,7 @@ def cached_street_matches(con: duckdb.DuckDBPyConnection, municipality: int, nam
     """`match_typed_streets`, remembered per process while the municipality's file is unchanged.
 
     Matching costs a few hundred milliseconds (mostly planning the matcher's SQL), and the web page runs a list
-    again for each download; a pipeline run rewrites the file, which changes its stamp and drops the memory."""
+    again for each download; a run publishes a new file, which changes its stamp and drops the memory."""
     stat = db_path.stat()
     stamp = (str(db_path), stat.st_mtime_ns, stat.st_size, int(municipality))
     with _street_cache_lock:
@@ -204,7 +197,7 @@ def run_query(name: str, municipality: int, raw_params: Mapping[str, Sequence[st
             for statement in catalogue.macro_statements():
                 con.execute(statement)
             bound, warnings, streets = bind_values(con, catalogue, query, municipality, values,
-                                                   municipality_db_path(municipality, home))
+                                                   serving_db_path(municipality, home))
             sql, shown = catalogue.statement_for(query, columns)
             rows = con.execute(sql, {**bound, **shown}).fetchall()
     except ResidentFileUnavailable:

@@ -1,7 +1,9 @@
 """muniforce_sync: the resident file and emergency profiles of one municipality, sent to MuniForce.
 
 Thin over `connectors.muniforce.sync.sync_municipality`: only new or changed records are sent, every answer
-is recorded in the municipality's `muniforce_sync_state`, and the metadata is counts only.
+is recorded in the municipality's `muniforce_sync_state`, and the metadata is counts only. A deployment without
+MuniForce (no MUNIFORCE_INSTANCE_URL) runs the step as a no-op that says so: the run succeeds and nothing is
+recorded as synced.
 """
 
 import dagster as dg
@@ -15,13 +17,17 @@ from pipelines.resources import MuniForce, MunicipalityDuckDB
     partitions_def=municipality_partitions,
     deps=[dg.AssetKey("resident_file"), dg.AssetKey("emergency_profile")],
     group_name="muniforce",
+    output_required=False,
     kinds={"salesforce", "duckdb"},
     description="Upserts new or changed residents (Person Accounts) and emergency profiles to MuniForce; "
                 "deactivates or deletes records that left the resident file (docs/muniforce.md).",
 )
 def muniforce_sync(context: dg.AssetExecutionContext, duckdb: MunicipalityDuckDB,
-                   muniforce: MuniForce) -> dg.MaterializeResult:
+                   muniforce: MuniForce):
     municipality = municipality_of(context)
+    if not muniforce.configured:
+        context.log.info("MuniForce is not configured (MUNIFORCE_INSTANCE_URL unset): nothing sent")
+        return
     sf = muniforce.client()
     with duckdb.connect(municipality) as con:
         report = sync_municipality(con, municipality, sf, muniforce.options())
@@ -30,4 +36,4 @@ def muniforce_sync(context: dg.AssetExecutionContext, duckdb: MunicipalityDuckDB
     if report.rejects:
         context.log.warning(f"{report.totals.rejected} records rejected by MuniForce (codes in metadata; "
                             "details in muniforce_sync_state)")
-    return dg.MaterializeResult(metadata=report.metadata())
+    yield dg.MaterializeResult(metadata=report.metadata())

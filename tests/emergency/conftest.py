@@ -13,6 +13,7 @@ import pytest
 
 import schemas
 from pipelines.normalize.addresses import load_reference_streets
+from pipelines.publishing import publish
 from pipelines.settings import municipality_db_path
 
 MUNI = 6600
@@ -129,7 +130,10 @@ def fresh_home(tmp_path, crafted_file) -> Path:
 
 
 def _home_with(home: Path, crafted_file: Path) -> Path:
+    """A home whose working file is the crafted one, published for readers as a run publishes it."""
     path = municipality_db_path(MUNI, home)
     path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(crafted_file, path)
+    with duckdb.connect(str(path)) as con:
+        publish(con, MUNI, home, run_id="crafted")
     return home

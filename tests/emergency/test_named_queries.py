@@ -145,7 +145,7 @@ def test_street_matches_are_remembered_until_the_file_changes(fresh_home, monkey
     import os
 
     from serving import queries as runner  # the module that runs a named query
-    from pipelines.settings import municipality_db_path
+    from pipelines.settings import serving_db_path
 
     runner.clear_street_cache()
     calls, real = [], runner.match_typed_streets
@@ -156,7 +156,7 @@ def test_street_matches_are_remembered_until_the_file_changes(fresh_home, monkey
         ["E05", "E01", "E02", "E11", "E08", "INJ"]
     assert calls == [["סוקולוב"], ["זבוטינסקי"]]
 
-    path = municipality_db_path(6600, fresh_home)          # a pipeline run rewrites the file
+    path = serving_db_path(6600, fresh_home)               # a run publishes a new file
     st = path.stat()
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
     assert keys(run(fresh_home, "evacuation_assistance", streets="סוקולוב")) == ["E08", "INJ"]
