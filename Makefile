@@ -10,7 +10,7 @@ STAMP      := $(VENV)/.installed
 # uv never downloads an interpreter: it uses the machine's Python 3.11.
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test test-fast install browser lock-upgrade
+.PHONY: demo test test-fast install browser services lock-upgrade
 
 install: $(STAMP)
 
@@ -33,11 +33,18 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi; }
 
+# Debian's PostgreSQL for the deployment tests (tests/runs/services.py starts a throwaway cluster on a free loopback
+# port; the system's own cluster is not used or started).
+services:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; fi; }
+
 demo: $(STAMP)
 	$(VENV)/bin/toshav demo
 
 # pytest exits 5 when it collects no test: said plainly, and not a failure of the suite.
-test: $(STAMP) browser
+test: $(STAMP) browser services
 	@$(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
 
