@@ -14,9 +14,25 @@ from pipelines.settings import default_inbox, municipality_db_path, toshav_home
 
 
 class MunicipalityDuckDB(dg.ConfigurableResource):
-    """Opens the DuckDB file of one municipality under the data directory (`TOSHAV_HOME`)."""
+    """Opens the DuckDB file of one municipality under the data directory (`TOSHAV_HOME`).
+
+    In a run of one municipality it holds that municipality's run lock from the run's start to its end
+    (pipelines/run_queue.py): a second run of the same municipality fails at its start with `MunicipalityBusy`
+    instead of meeting the first one in the file."""
 
     home: str = ""
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["MunicipalityDuckDB"]:
+        from pipelines.run_queue import PARTITION_TAG, municipality_lock
+
+        run = context.run
+        key = run.tags.get(PARTITION_TAG, "") if run is not None else ""
+        if not key.isdigit():          # not a municipality's run (or a key the steps will refuse)
+            yield self
+            return
+        with municipality_lock(key, run.run_id, self.home_path):
+            yield self
 
     @property
     def home_path(self) -> Path:

@@ -20,7 +20,7 @@ from pipelines.resources import MunicipalityDuckDB
 def published(context: dg.AssetExecutionContext, duckdb: MunicipalityDuckDB) -> dg.MaterializeResult:
     municipality = municipality_of(context)
     with duckdb.connect(municipality) as con:
-        publication = publish(con, municipality, duckdb.home_path, context.run_id)
+        publication = publish(con, municipality, duckdb.home_path, context.run.run_id)
     return dg.MaterializeResult(metadata=publication.metadata())
 
 

@@ -26,3 +26,35 @@ def test_a_queued_or_running_run_makes_the_municipality_busy_and_names_the_run()
     assert runs_in_the_way(instance, 70) == [queued, started]
     assert runs_in_the_way(instance, 70, exclude_run_id=queued) == [started]   # a run does not wait for itself
     ensure_not_busy(instance, 6600)                                # other municipalities are not affected
+
+
+def test_a_run_of_a_municipality_whose_run_lock_is_held_stops_before_opening_any_file(tmp_path):
+    from pipelines.defs.publishing import published
+    from pipelines.resources import MunicipalityDuckDB
+    from pipelines.run_queue import municipality_lock
+    from pipelines.settings import municipality_db_path
+
+    instance = dg.DagsterInstance.ephemeral()
+    instance.add_dynamic_partitions("municipality", ["70"])
+    resources = {"duckdb": MunicipalityDuckDB(home=str(tmp_path))}
+    with municipality_lock(70, "run-holding-it", tmp_path):       # another run of 70, e.g. `toshav run`
+        result = dg.materialize([published], partition_key="70", instance=instance, raise_on_error=False,
+                                resources=resources)
+    assert not result.success
+    assert "municipality 70 is busy: run run-holding-it" in error_messages(result)
+    assert not municipality_db_path(70, tmp_path).exists()
+    # released: the next run gets past the lock (and fails later, on the empty file, for its own reason)
+    again = dg.materialize([published], partition_key="70", instance=instance, raise_on_error=False,
+                           resources=resources)
+    assert "is busy" not in error_messages(again)
+
+
+def error_messages(result) -> str:
+    """Every error message of a run's events, causes included."""
+    found = []
+    for event in result.all_events:
+        error = getattr(event.event_specific_data, "error", None)
+        while error is not None:
+            found.append(error.message)
+            error = error.cause
+    return "\n".join(found)
