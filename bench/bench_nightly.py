@@ -26,7 +26,7 @@ import dagster as dg  # noqa: E402
 from pipelines.partitions import add_municipalities  # noqa: E402
 from pipelines.run_queue import PARTITION_TAG  # noqa: E402
 from pipelines.sample_data import generate  # noqa: E402
-from tests.runs.services import daemon, deployment, postgres, tree_rss_bytes  # noqa: E402
+from tests.runs.services import daemon, deployment, nightly_cron_in, postgres, tree_rss_bytes  # noqa: E402
 
 CODES = [70, 6600, 3000, 5000, 4000, 7900, 8300, 6100, 9000, 1139, 2640, 6400]
 DEFAULT_SIZES = [3000, 1000, 2000, 500, 1500, 300, 2500, 400, 1200, 200, 800, 600]
@@ -34,7 +34,7 @@ FINISHED = {dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.Dagster
 
 
 def tick(root: Path, pg_url: str, inbox: Path, codes: list[int], max_runs: int) -> dict:
-    dep = deployment(root, pg_url, root / "home", inbox, max_runs, TOSHAV_NIGHTLY_CRON="* * * * *",
+    dep = deployment(root, pg_url, root / "home", inbox, max_runs, TOSHAV_NIGHTLY_CRON=nightly_cron_in(3),
                      TOSHAV_INBOX_SENSOR_SECONDS="3600")
     instance = dep.instance()
     before = {r.dagster_run.run_id for r in instance.get_run_records()}

@@ -28,7 +28,7 @@ class MunicipalityDuckDB(dg.ConfigurableResource):
 
         run = context.run
         key = run.tags.get(PARTITION_TAG, "") if run is not None else ""
-        if not key.isdigit():          # not a municipality's run (or a key the steps will refuse)
+        if not key.isdigit() or str(int(key)) != key:   # not a municipality's run, or a key its steps refuse
             yield self
             return
         with municipality_lock(key, run.run_id, self.home_path):

@@ -11,6 +11,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -102,13 +103,27 @@ def daemon(dep: Deployment, log: Path) -> Iterator[subprocess.Popen]:
                                 env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             yield proc
-        finally:
-            proc.terminate()
+        finally:          # the daemon, its code server and the runs it started share the session's process group
+            os.killpg(proc.pid, signal.SIGTERM)
             try:
                 proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+                pass
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def nightly_cron_in(minutes: int) -> str:
+    """A daily cron (Israel time) whose one tick comes `minutes` from now: the nightly schedule, brought forward.
+
+    (A schedule's run keys are unique per tick only: an every-minute cron would queue every municipality again
+    each minute.)"""
+    import datetime as dt
+    import zoneinfo
+
+    at = dt.datetime.now(zoneinfo.ZoneInfo("Asia/Jerusalem")) + dt.timedelta(minutes=minutes)
+    return f"{at.minute} {at.hour} * * *"
 
 
 def tree_rss_bytes(pid: int) -> int:

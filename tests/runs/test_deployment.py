@@ -17,7 +17,7 @@ from pipelines.partitions import add_municipalities
 from pipelines.publishing import published_run, served_rows
 from pipelines.run_queue import MunicipalityBusy, PARTITION_TAG, ensure_not_busy
 from pipelines.sample_data import generate
-from tests.runs.services import daemon, deployment, postgres, wait_for
+from tests.runs.services import daemon, deployment, nightly_cron_in, postgres, wait_for
 
 # Real CBS locality codes (Ashdod, Holon, Jerusalem, Tel Aviv-Yafo, Haifa, Petah Tikva, Rishon LeZion, Bnei Brak,
 # Be'er Sheva, Karmiel, Rosh HaAyin, Herzliya) with small, mixed sizes: what this shared machine affords.
@@ -56,7 +56,7 @@ def test_nightly_tick_over_12_municipalities_with_the_real_daemon_and_postgres(t
         generate(code, residents, sample, seed=code)
     inbox = sample / "inbox"
     dep = deployment(tmp_path, pg_url, tmp_path / "toshav_home", inbox, MAX_RUNS,
-                     TOSHAV_NIGHTLY_CRON="* * * * *", TOSHAV_INBOX_SENSOR_SECONDS="5")
+                     TOSHAV_NIGHTLY_CRON=nightly_cron_in(3), TOSHAV_INBOX_SENSOR_SECONDS="5")
     instance = dep.instance()
     assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
     assert add_municipalities(instance, SIZES) == sorted(map(str, SIZES), key=int)
@@ -73,7 +73,7 @@ def test_nightly_tick_over_12_municipalities_with_the_real_daemon_and_postgres(t
     with daemon(dep, tmp_path / "daemon.log"):
         # the sensor (every 5 s) has recorded the inbox as it is by the time the first minute's nightly tick asked
         # for its runs; then a file of CHANGED gets new bytes and a file of TOUCHED is copied again, same bytes
-        wait_for(lambda: [r for r in runs() if r.dagster_run.tags.get("toshav/trigger") == "nightly"], 300,
+        wait_for(lambda: [r for r in runs() if r.dagster_run.tags.get("toshav/trigger") == "nightly"], 600,
                  on_poll=watch)
         time.sleep(10)
         changed = next((inbox / str(CHANGED) / "yachad").iterdir())
