@@ -88,7 +88,7 @@ def main() -> None:
         except Exception as e:          # counted and named by kind: the point is that there are none
             errors += 1
             print(f"  reader error: {type(e).__name__}")
-    run_id, success, published_s = writer.stdout.read().split()
+    run_id, success, published_s = writer.stdout.read().strip().splitlines()[-1].split()   # the last line is ours
     print(f"second run: {success == 'True'}, {time.perf_counter() - t:.0f} s (published in {float(published_s):.2f} s)")
     print(f"during the run:   {summary(during)}  errors {errors}  states seen {len(seen)} "
           f"(first run's, then the second's)  load average {os.getloadavg()[0]:.1f}")
