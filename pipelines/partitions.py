@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import dagster as dg
 
+from connectors.errors import ToshavError
+
 municipality_partitions = dg.DynamicPartitionsDefinition(name="municipality")
 
 
-class UnknownMunicipality(ValueError):
+class UnknownMunicipality(ToshavError, ValueError):
     """A partition key that is not a CBS locality code in its one written form."""
 
 

@@ -18,6 +18,7 @@ from typing import Iterator
 
 import dagster as dg
 
+from connectors.errors import ToshavError
 from pipelines.settings import municipality_dir
 
 PARTITION_TAG = "dagster/partition"     # set by Dagster on every run of one partition
@@ -26,7 +27,7 @@ BUSY_STATUSES = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg
                  dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]
 
 
-class MunicipalityBusy(RuntimeError):
+class MunicipalityBusy(ToshavError):
     """Another run of the municipality is queued or in progress."""
 
     def __init__(self, municipality: int | str, run_id: str):

@@ -17,7 +17,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from pipelines.partitions import municipality_partitions
+from pipelines.partitions import add_municipalities, municipality_key
+from pipelines.run_queue import ensure_not_busy
 from pipelines.resources import Inbox, MunicipalityDuckDB
 from pipelines.settings import toshav_home
 
@@ -56,6 +57,8 @@ def root_cause(error) -> str:
     head, sep, rest = message.partition(": ")
     if sep and head.rsplit(".", 1)[-1] == error.cls_name:
         message = rest
+    if error.cls_name == "MunicipalityBusy":     # another run holds the municipality's run lock
+        return f"busy: {message}"
     return message.splitlines()[0] if message else (error.cls_name or "failed")
 
 
@@ -126,9 +129,9 @@ def run_municipality(municipality: int, inbox: Path | None = None, home: Path | 
     resources.update(extra_resources or {})
     definitions = build_definitions(resources)
     instance = dagster_instance(home)
-    key = str(int(municipality))
-    if not instance.has_dynamic_partition(municipality_partitions.name, key):
-        instance.add_dynamic_partitions(municipality_partitions.name, [key])
+    key = municipality_key(municipality)        # a CBS code in its one written form (070 -> 70); unknown: refused
+    add_municipalities(instance, [key])
+    ensure_not_busy(instance, key)             # a queued or running Dagster run of it: MunicipalityBusy
     job = definitions.resolve_job_def("full_sync_job" if sync else "resident_file_job")
     run_id = str(uuid.uuid4())   # known before the run starts, so its events can be followed
     outcome: dict = {}

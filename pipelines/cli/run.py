@@ -1,7 +1,8 @@
 """`toshav run`: the whole chain for one municipality on the files in an inbox.
 
 Exit codes: 0 the run succeeded; 1 a step failed (a file or data problem: one line each says which and why, and
-what was not updated); 75 the municipality is busy (another run or reader holds its database: try again later).
+what was not updated); 75 the municipality is busy (a Dagster run of it is queued or running, or another process
+holds its database: try again later).
 """
 
 from pathlib import Path
@@ -34,8 +35,14 @@ def run(
     """Ingest, stage, resolve and build the resident file of one municipality (and optionally sync it)."""
     from pipelines.cli.progress import run_with_progress
 
+    from pipelines.run_queue import MunicipalityBusy
+
     log_level = "DEBUG" if verbose else ("ERROR" if debug_enabled() else "CRITICAL")
-    summary = run_with_progress(console, municipality, inbox=inbox, home=home, sync=sync, log_level=log_level)
+    try:
+        summary = run_with_progress(console, municipality, inbox=inbox, home=home, sync=sync, log_level=log_level)
+    except MunicipalityBusy as busy:        # a Dagster run of it is queued or running
+        console.print(f"[red]error[/red]: {busy}", highlight=False, soft_wrap=True)
+        raise typer.Exit(code=EXIT_BUSY) from None
     print_summary(summary)
     code = exit_code(summary)
     if code:

@@ -97,3 +97,28 @@ def test_an_error_outside_a_run_is_one_line(tmp_path):
     no_stack_trace(done.stdout + done.stderr)
     assert done.stderr.strip().splitlines() == [
         "toshav: error: municipality 99999: the national street registry has no streets for this CBS locality code"]
+
+
+def test_a_queued_dagster_run_makes_toshav_run_say_busy(sample):
+    """`toshav run` asks the instance the queue uses ($TOSHAV_HOME/dagster): a run of the municipality in progress
+    there means exit 75 and a line naming that run, before anything is opened."""
+    import dagster as dg
+
+    from pipelines.run_queue import PARTITION_TAG
+    from pipelines.runner import dagster_instance
+
+    home = sample / "home"
+    os.environ["DAGSTER_HOME"] = str(home / "dagster")
+    try:
+        instance = dagster_instance(home)
+        run = dg.DagsterRun(job_name="resident_file_job", status=dg.DagsterRunStatus.STARTED,
+                            tags={PARTITION_TAG: str(MUNI)})
+        instance.add_run(run)
+        done = toshav("run", "--municipality", f"0{MUNI}", "--inbox", str(sample / "sample" / "inbox"), home=home)
+        instance.delete_run(run.run_id)
+    finally:
+        os.environ.pop("DAGSTER_HOME", None)
+    out = done.stdout + done.stderr
+    assert done.returncode == 75
+    no_stack_trace(out)
+    assert f"municipality {MUNI} is busy: run {run.run_id}" in out
