@@ -87,6 +87,9 @@ class SourceMapping(_Strict):
     as_of_field: str | None = None           # the field whose latest value dates a delivery's data
     policy: DeliveryPolicy
     label_he: str                            # the source's name as the page and exports show it
+    # a government emergency system's report about a resident: report field -> staged column
+    emergency_report: dict[Literal["status", "location", "needs_codes", "phone", "household_size", "reported_at"],
+                           str] | None = None
 
     @field_validator("columns")
     @classmethod
@@ -107,6 +110,9 @@ class SourceMapping(_Strict):
             unknown = [n for n in names if n not in fields]
             if unknown:
                 raise ValueError(f"{key}: {', '.join(map(repr, unknown))} is not one of its fields")
+        if (self.emergency_report is not None) != (self.emergency_basis == "government_emergency_system"):
+            raise ValueError("emergency_report: declared exactly by the sources whose emergency_basis is "
+                             "government_emergency_system")
         return self
 
     @property

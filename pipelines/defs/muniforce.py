@@ -6,6 +6,7 @@ is recorded in the municipality's `muniforce_sync_state`, and the metadata is co
 
 import dagster as dg
 
+from connectors.freshness import sync_blockers
 from connectors.muniforce.sync import sync_municipality
 from pipelines.partitions import municipality_of, municipality_partitions
 from pipelines.resources import MuniForce, MunicipalityDuckDB
@@ -22,6 +23,12 @@ from pipelines.resources import MuniForce, MunicipalityDuckDB
 def muniforce_sync(context: dg.AssetExecutionContext, duckdb: MunicipalityDuckDB,
                    muniforce: MuniForce) -> dg.MaterializeResult:
     municipality = municipality_of(context)
+    with duckdb.connect(municipality) as con:
+        # a source whose policy says so (schemas/sources/*.yaml: policy.blocks_sync) must be current to sync
+        blockers = sync_blockers(con)
+    if blockers:
+        raise dg.Failure(description="MuniForce not synced: " + "; ".join(blockers),
+                         metadata={"blocked_by": blockers})
     sf = muniforce.client()
     with duckdb.connect(municipality) as con:
         report = sync_municipality(con, municipality, sf, muniforce.options())

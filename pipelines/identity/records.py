@@ -103,8 +103,15 @@ def staged_sources(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def _record_key_expr(source: str) -> str:
-    key_field = load_source(source).record_key
-    return "coalesce(national_id, national_id_raw)" if key_field == "national_id" else f"CAST({key_field} AS VARCHAR)"
+    """The record's name inside its source (`record_key`); a row without one (a hand-kept registry row with no ID
+    number) is named by its `record_key_fallback` fields, so it is still a record: linked, never dropped."""
+    mapping = load_source(source)
+    key = ("coalesce(national_id, national_id_raw)" if mapping.record_key == "national_id"
+           else f"CAST({mapping.record_key} AS VARCHAR)")
+    if mapping.record_key_fallback:
+        parts = ", ".join(f"coalesce(CAST({f} AS VARCHAR), '')" for f in mapping.record_key_fallback)
+        key = f"coalesce({key}, '~' || md5(concat_ws('|', {parts})))"
+    return key
 
 
 def _source_select(source: str) -> str:

@@ -84,10 +84,10 @@ def test_export_downloads(fresh_home):
         bad, _, _ = fetch(base + "/export", {"q": "yachad_not_located", "format": "pdf"})
     assert status == 200 and headers["Content-Type"].startswith("text/csv")
     assert headers["Content-Disposition"].startswith('attachment; filename="yachad_not_located_6600_')
-    assert body.startswith(b"\xef\xbb\xbf") and body.decode("utf-8-sig").count("\r\n") == 3
+    assert body.startswith(b"\xef\xbb\xbf") and body.decode("utf-8-sig").count("\r\n") == 4
     assert bad == 400
     [entry] = AuditLog.of(MUNI, fresh_home).entries()
-    assert (entry.query, entry.row_count, entry.exports, entry.channel) == ("yachad_not_located", 2, "csv", "web")
+    assert (entry.query, entry.row_count, entry.exports, entry.channel) == ("yachad_not_located", 3, "csv", "web")
 
 
 @pytest.mark.parametrize("kwargs", [dict(), dict(role="emergency_manager"), dict(user="dana"),
