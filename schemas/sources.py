@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from schemas.loader import SCHEMAS_DIR, load_yaml
 
 SOURCES = ("population_register", "ods", "yachad", "disability_registry")
+REGISTER_SOURCE = "population_register"   # the identity backbone: who is a resident, and who moved out
 
 SENSITIVITY = ("public", "personal", "sensitive")
 # Why Toshav may use a source's data for emergency assistance (docs/identity.md, "legal bases"):
