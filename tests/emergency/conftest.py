@@ -114,6 +114,19 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> Non
                     [row[c] for c in cols])
 
 
+def _deliveries(con: duckdb.DuckDBPyConnection) -> None:
+    """The deliveries behind the crafted file, dated 1 November 2026: Yachad's data is then stale by its 6-hour
+    policy whenever the tests run (the register's 45 days depend on the day: no test relies on them)."""
+    from connectors.delivery import ensure_deliveries
+
+    ensure_deliveries(con)
+    for i, (source, as_of) in enumerate([("population_register", dt.datetime(2026, 11, 1)),
+                                         ("yachad", dt.datetime(2026, 11, 1, 9, 30))], start=1):
+        con.execute("""INSERT INTO deliveries (delivery_id, source, file, file_hash, status, rows, malformed, ingested_at,
+                                               data_as_of) VALUES (?, ?, ?, ?, 'ingested', 1, 0, ?, ?)""",
+                    [i, source, f"{source}.csv", f"hash{i}", as_of, as_of])
+
+
 def build_resident_file(home: Path) -> Path:
     path = municipality_db_path(MUNI, home)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -122,6 +135,7 @@ def build_resident_file(home: Path) -> Path:
         con.execute(schemas.ddl("resident_file"))
         con.execute(schemas.ddl("emergency_profile"))
         con.execute(schemas.ddl("emergency_system_reports"))
+        _deliveries(con)
         load_reference_streets(con, MUNI)
         _insert(con, "resident_file", [_resident_row(i, k) for i, k in enumerate(RESIDENTS)])
         _insert(con, "emergency_profile", [_profile_row(k, spec[4], spec[2]) for k, spec in RESIDENTS.items()
