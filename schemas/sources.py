@@ -80,6 +80,8 @@ class SourceMapping(_Strict):
     record_key_fallback: tuple[str, ...] = ()
     # a row is kept when at least one of these has a value (else it names nobody and is quarantined)
     require_any: tuple[str, ...] = ()
+    # sources staged before this one because its enrichment reads them (Yachad's name order: the register's names)
+    staged_after: tuple[str, ...] = ()
     encodings: tuple[str, ...] = ("utf-8-sig",)
     delimiter: str = ","
     sheet: str | None = None
@@ -111,6 +113,9 @@ class SourceMapping(_Strict):
             unknown = [n for n in names if n not in fields]
             if unknown:
                 raise ValueError(f"{key}: {', '.join(map(repr, unknown))} is not one of its fields")
+        unknown = [s for s in self.staged_after if s not in SOURCES]
+        if unknown:
+            raise ValueError(f"staged_after: {', '.join(map(repr, unknown))} is not a source")
         if (self.emergency_report is not None) != (self.emergency_basis == "government_emergency_system"):
             raise ValueError("emergency_report: declared exactly by the sources whose emergency_basis is "
                              "government_emergency_system")

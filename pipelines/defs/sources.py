@@ -20,10 +20,6 @@ from pipelines.resources import Inbox, MunicipalityDuckDB, OdsApi
 from pipelines.staging import stage_source
 from schemas.sources import SOURCES, load_source
 
-# staging order dependencies beyond raw -> stg: Yachad's name order is inferred from the register's names
-EXTRA_STAGING_DEPS = {"yachad": ["stg_population_register"]}
-
-
 def _raw_asset(source: str) -> dg.AssetsDefinition:
     mapping = load_source(source)
 
@@ -59,7 +55,8 @@ def _raw_asset(source: str) -> dg.AssetsDefinition:
 
 
 def _stg_asset(source: str) -> dg.AssetsDefinition:
-    deps = ["reference", f"raw_{source}", *EXTRA_STAGING_DEPS.get(source, [])]
+    # beyond raw -> stg: the sources its enrichment reads (the mapping's `staged_after`)
+    deps = ["reference", f"raw_{source}", *(f"stg_{s}" for s in load_source(source).staged_after)]
 
     @dg.asset(name=f"stg_{source}", partitions_def=municipality_partitions, group_name="staging", kinds={"duckdb"},
               deps=deps, description=f"The latest {source} delivery typed and normalized; bad rows quarantined with reasons.")
