@@ -23,13 +23,13 @@ from pipelines.resources import MuniForce, MunicipalityDuckDB
 def muniforce_sync(context: dg.AssetExecutionContext, duckdb: MunicipalityDuckDB,
                    muniforce: MuniForce) -> dg.MaterializeResult:
     municipality = municipality_of(context)
+    sf = muniforce.client()
     with duckdb.connect(municipality) as con:
         # a source whose policy says so (schemas/sources/*.yaml: policy.blocks_sync) must be current to sync
         blockers = sync_blockers(con)
     if blockers:
         raise dg.Failure(description="MuniForce not synced: " + "; ".join(blockers),
                          metadata={"blocked_by": blockers})
-    sf = muniforce.client()
     with duckdb.connect(municipality) as con:
         report = sync_municipality(con, municipality, sf, muniforce.options())
     if report.stopped:
