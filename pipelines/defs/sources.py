@@ -3,8 +3,9 @@
 raw:  new deliveries in the inbox (or, for ODS, a pull from the API when configured) -> raw_<source>
 stg:  the latest delivery parsed by its mapping -> stg_<source>, quarantine, field_issues
 checks on stg_<source> (after staging has dated the data): `delivery_accepted` (the newest file was not rejected)
-and `data_fresh` (the data in use is younger than the mapping's `policy.stale_after_hours`); ERROR for a source whose policy blocks the MuniForce sync,
-else WARN. Neither stops the run: a rejected file leaves its source on its last good delivery.
+and `data_fresh` (the data in use is younger than the mapping's `policy.stale_after_hours`); ERROR for a source
+whose policy blocks the MuniForce sync, else WARN. Neither stops the run: a rejected file leaves its source on its
+last good delivery.
 """
 
 import datetime as dt
@@ -19,6 +20,7 @@ from pipelines.partitions import municipality_of, municipality_partitions
 from pipelines.resources import Inbox, MunicipalityDuckDB, OdsApi
 from pipelines.staging import stage_source
 from schemas.sources import SOURCES, load_source
+
 
 def _raw_asset(source: str) -> dg.AssetsDefinition:
     mapping = load_source(source)
