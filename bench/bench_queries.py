@@ -2,7 +2,8 @@
 
     python bench/bench_queries.py --residents 1000000 [--profiles-share 0.10] [--repeat 5] [--home DIR]
 
-Builds `resident_file` and `emergency_profile` (DDL from schemas/resident_model.yaml) in one DuckDB file by SQL,
+Builds `resident_file`, `emergency_profile` and `emergency_system_reports` (what Yachad reports, for ~8% of residents
+as in the generated data: 82k Yachad rows at 1M) and `deliveries` (DDL from schemas/) in one DuckDB file by SQL,
 plus `ref_streets` with the connectors' `load_reference_streets`, publishes them for readers as a run does
 (pipelines/publishing.py; the time is printed), then runs each query through the same runner as
 `toshav query` (access check, street-name matching, bound parameters, audit record, display values) and prints
@@ -59,6 +60,7 @@ def build(home: Path, residents: int, profiles_share: float) -> Path:
     try:
         con.execute(schemas.ddl("resident_file"))
         con.execute(schemas.ddl("emergency_profile"))
+        con.execute(schemas.ddl("emergency_system_reports"))
         load_reference_streets(con, MUNI)
         con.execute("CREATE TEMP MACRO pick(x, salt, n) AS (hash(x, salt) % n)::BIGINT")
         con.execute("""CREATE TEMP TABLE streets AS SELECT row_number() OVER (ORDER BY street_code) - 1 AS n,
@@ -80,9 +82,29 @@ def build(home: Path, residents: int, profiles_share: float) -> Path:
                    s.street_code || '-' || (1 + pick(i, 6, 150)) || '-' || (1 + pick(i, 9, 40)) AS household_key,
                    CASE WHEN pick(i, 12, 100) < 95 THEN 'active' WHEN pick(i, 12, 100) < 98 THEN 'moved_out'
                         ELSE 'deceased' END AS status,
+                   CASE WHEN pick(i, 13, 200) = 0 THEN ['disability_registry'] ELSE ['population_register'] END AS sources,
                    TIMESTAMP '2026-11-01' AS updated_at
             FROM range({residents}) t(i) JOIN streets s ON s.n = pick(i, 5, {n_streets})
         """)
+        con.execute(f"""
+            INSERT INTO emergency_system_reports BY NAME
+            SELECT resident_key, {MUNI} AS municipality_code, 'yachad' AS source,
+                   'government_emergency_system' AS legal_basis, '1:' || row_number() OVER () AS record,
+                   {_lit(YACHAD)}[1 + pick(resident_key, 29, {len(YACHAD)})] AS status,
+                   CASE WHEN pick(resident_key, 32, 4) = 0 THEN 'מלון' END AS location,
+                   [{_lit(NEEDS)}[1 + pick(resident_key, 33, {len(NEEDS)})]] AS needs_codes,
+                   '+9723' || lpad((pick(resident_key, 34, 10000000))::VARCHAR, 7, '0') AS phone,
+                   (1 + pick(resident_key, 35, 6))::INTEGER AS household_size,
+                   TIMESTAMP '2026-11-20 10:00' AS reported_at
+            FROM resident_file WHERE pick(resident_key, 36, 100) < 8
+        """)
+        from connectors.delivery import ensure_deliveries
+        ensure_deliveries(con)
+        for i, source in enumerate(schemas.SOURCES, start=1):
+            con.execute("""INSERT INTO deliveries (delivery_id, source, file, file_hash, status, rows, malformed,
+                                                   ingested_at, data_as_of)
+                           VALUES (?, ?, ?, ?, 'ingested', 0, 0, TIMESTAMP '2026-11-20 11:00', TIMESTAMP '2026-11-20 10:00')""",
+                        [i, source, f"{source}.csv", f"h{i}"])
         con.execute(f"""
             INSERT INTO emergency_profile BY NAME
             SELECT resident_key, {MUNI} AS municipality_code,
@@ -147,9 +169,10 @@ def main() -> None:
     t = time.perf_counter()
     path = build(home, args.residents, args.profiles_share)
     con = duckdb.connect(str(path), read_only=True)
-    n_res, n_prof = con.execute("SELECT (SELECT count(*) FROM resident_file), (SELECT count(*) FROM emergency_profile)").fetchall()[0]
+    n_res, n_prof, n_reports = con.execute("SELECT (SELECT count(*) FROM resident_file), (SELECT count(*) FROM emergency_profile), "
+                                           "(SELECT count(*) FROM emergency_system_reports)").fetchall()[0]
     con.close()
-    print(f"built {n_res:,} residents, {n_prof:,} emergency profiles in {time.perf_counter() - t:.1f} s "
+    print(f"built {n_res:,} residents, {n_prof:,} emergency profiles, {n_reports:,} Yachad reports in {time.perf_counter() - t:.1f} s "
           f"({path.stat().st_size / 1e6:.0f} MB at {path})")
     with duckdb.connect(str(path)) as con:          # readers open the published state, as after a run
         publication = publish(con, MUNI, home, run_id="bench")

@@ -24,15 +24,20 @@ CREATE TABLE IF NOT EXISTS deliveries (
     source        VARCHAR NOT NULL,
     file          VARCHAR NOT NULL,
     file_hash     VARCHAR NOT NULL,
-    status        VARCHAR NOT NULL,      -- ingested | failed
-    problem       VARCHAR,               -- why a failed delivery failed (never a value from the file)
+    status        VARCHAR NOT NULL,      -- ingested | rejected
+    problem       VARCHAR,               -- why a rejected delivery was rejected (never a value from the file)
     rows          INTEGER,
     malformed     INTEGER,
     blank_rows    INTEGER,
     encoding      VARCHAR,
     extra_headers VARCHAR[],
-    ingested_at   TIMESTAMP NOT NULL
+    ingested_at   TIMESTAMP NOT NULL,    -- when it arrived here
+    file_modified_at TIMESTAMP,          -- the file's own date (its modification time); NULL for an API pull
+    data_as_of    TIMESTAMP              -- the latest date in its data (the mapping's as_of_field), set by staging
 )"""
+# Databases made before freshness was kept get the new columns.
+DELIVERIES_MIGRATIONS = ("ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS file_modified_at TIMESTAMP",
+                         "ALTER TABLE deliveries ADD COLUMN IF NOT EXISTS data_as_of TIMESTAMP")
 
 QUARANTINE_DDL = """
 CREATE TABLE IF NOT EXISTS quarantine (
@@ -47,8 +52,14 @@ CREATE TABLE IF NOT EXISTS quarantine (
 )"""
 
 
-def ensure_tables(con: duckdb.DuckDBPyConnection, source: SourceMapping) -> None:
+def ensure_deliveries(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DELIVERIES_DDL)
+    for statement in DELIVERIES_MIGRATIONS:
+        con.execute(statement)
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection, source: SourceMapping) -> None:
+    ensure_deliveries(con)
     con.execute(QUARANTINE_DDL)
     cols = ", ".join(f'"{f}" VARCHAR' for f in source.fields)
     con.execute(f"""CREATE TABLE IF NOT EXISTS raw_{source.source} (
@@ -67,10 +78,14 @@ class IngestReport:
     blank_rows: int = 0
     extra_headers: list[str] = field(default_factory=list)
     encodings: list[str] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)   # (file name, problem): never a value
 
     def metadata(self) -> dict:
-        """Counts only: safe for logs and Dagster metadata."""
-        return {k: v for k, v in self.__dict__.items()}
+        """Counts, file names and problems only: safe for logs and Dagster metadata."""
+        md = {k: v for k, v in self.__dict__.items() if k != "rejected"}
+        md["files_rejected"] = len(self.rejected)
+        md["rejected_files"] = [f"{name}: {problem}" for name, problem in self.rejected]
+        return md
 
 
 def delivery_files(source_dir: Path) -> list[Path]:
@@ -82,22 +97,38 @@ def delivery_files(source_dir: Path) -> list[Path]:
 
 
 def ingest_files(con: duckdb.DuckDBPyConnection, source_name: str, files: list[Path]) -> IngestReport:
+    """Ingest the files not seen before. A file that cannot be read is rejected as a file, not as a run: it is
+    recorded in `deliveries` (status `rejected`, the problem, never a value), the next file is read, and the source
+    keeps its last good delivery for staging. The same rejected bytes are not read again."""
     source = load_source(source_name)
     ensure_tables(con, source)
     report = IngestReport(source_name, files_seen=len(files))
     known = {h for (h,) in con.execute(
-        "SELECT file_hash FROM deliveries WHERE source = ? AND status = 'ingested'", [source_name]).fetchall()}
+        "SELECT file_hash FROM deliveries WHERE source = ? AND status IN ('ingested', 'rejected')",
+        [source_name]).fetchall()}
     for path in files:
         digest = file_hash(path)
         if digest in known:
             report.files_already_ingested += 1
             continue
+        modified = dt.datetime.fromtimestamp(path.stat().st_mtime)
         try:
             read = read_file(source, path)
+            if read.table.num_rows == 0:
+                # every source delivers full snapshots: one without records would empty the source: not believed
+                raise SourceFileError(source_name, path, "the file has no records (a header only, or no readable line)")
         except SourceFileError as e:
-            _log_delivery(con, source_name, path.name, digest, "failed", problem=e.problem)
-            raise
-        store_delivery(con, source, path.name, digest, read)
+            problem = e.problem
+        except Exception as e:   # a reader's own error may quote the file's bytes: only its kind is kept
+            problem = f"cannot be read ({type(e).__name__})"
+        else:
+            problem = None
+        if problem is not None:
+            _log_delivery(con, source_name, path.name, digest, "rejected", problem=problem, modified=modified)
+            known.add(digest)
+            report.rejected.append((path.name, problem))
+            continue
+        store_delivery(con, source, path.name, digest, read, modified=modified)
         known.add(digest)
         report.files_ingested += 1
         report.rows += read.table.num_rows
@@ -109,12 +140,13 @@ def ingest_files(con: duckdb.DuckDBPyConnection, source_name: str, files: list[P
     return report
 
 
-def store_delivery(con: duckdb.DuckDBPyConnection, source: SourceMapping, file: str, digest: str, read: FileRead) -> int:
+def store_delivery(con: duckdb.DuckDBPyConnection, source: SourceMapping, file: str, digest: str, read: FileRead,
+                   modified: dt.datetime | None = None) -> int:
     """Write one read delivery to raw_<source> (+ malformed lines to quarantine) in one transaction."""
     ensure_tables(con, source)
     con.execute("BEGIN")
     try:
-        delivery_id = _log_delivery(con, source.source, file, digest, "ingested", read=read)
+        delivery_id = _log_delivery(con, source.source, file, digest, "ingested", read=read, modified=modified)
         con.register("_delivery_rows", read.table)
         fields = ", ".join(f'"{f}"' for f in source.fields)
         con.execute(f"""INSERT INTO raw_{source.source} (delivery_id, _file, _file_hash, _row, {fields}, _extra)
@@ -132,15 +164,17 @@ def store_delivery(con: duckdb.DuckDBPyConnection, source: SourceMapping, file: 
 
 
 def _log_delivery(con, source: str, file: str, digest: str, status: str, problem: str | None = None,
-                  read: FileRead | None = None) -> int:
-    con.execute(DELIVERIES_DDL)
+                  read: FileRead | None = None, modified: dt.datetime | None = None) -> int:
+    ensure_deliveries(con)
     delivery_id = con.execute("SELECT coalesce(max(delivery_id), 0) + 1 FROM deliveries").fetchone()[0]
     con.execute(
-        "INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        """INSERT INTO deliveries (delivery_id, source, file, file_hash, status, problem, rows, malformed, blank_rows,
+                                    encoding, extra_headers, ingested_at, file_modified_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [delivery_id, source, file, digest, status, problem,
          read.table.num_rows if read else None, len(read.malformed) if read else None,
          read.blank_rows if read else None, read.encoding if read else None,
-         read.extra_headers if read else None, dt.datetime.now()])
+         read.extra_headers if read else None, dt.datetime.now(), modified])
     return delivery_id
 
 

@@ -35,11 +35,14 @@ def file_hash(path: Path) -> str:
 
 
 def decode(data: bytes, encodings: tuple[str, ...]) -> tuple[str, str]:
-    """-> (text, encoding). A UTF-8 BOM wins; otherwise strict UTF-8 if it decodes, then the mapping's others.
+    """-> (text, encoding). A BOM wins (UTF-8, or UTF-16 as Excel's "Unicode text" saves); otherwise strict UTF-8
+    if it decodes, then the mapping's others.
 
     cp1255 decodes almost any byte string, so it is tried last: a UTF-8 file is never misread as cp1255."""
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "utf-16"
     order = ["utf-8"] + [e for e in encodings if e not in ("utf-8", "utf-8-sig")]
     for enc in order:
         try:

@@ -26,10 +26,20 @@ def reference_markdown() -> str:
         m = load_source(name)
         lines += [f"### {name}", "", f"{m.description}. Format `{m.format}`"
                   + (f", encodings tried: {', '.join(m.encodings)}" if m.format == "csv" else "")
-                  + (f", sheet `{m.sheet}`" if m.sheet else "") + ".", ""]
+                  + (f", sheet `{m.sheet}`" if m.sheet else "") + ".", "",
+                  f"Shown as {m.label_he}. Emergency basis `{m.emergency_basis}`. Stale after "
+                  f"{m.policy.stale_after_hours:g} hours (dated by `{m.as_of_field or 'the file'}`); a rejected or "
+                  f"stale delivery {'stops' if m.policy.blocks_sync else 'does not stop'} the MuniForce sync. "
+                  f"Record key `{m.record_key}`"
+                  + (f", else `{' + '.join(m.record_key_fallback)}`" if m.record_key_fallback else "")
+                  + (f"; a row needs one of {', '.join(m.require_any)}" if m.require_any else "") + ".", ""]
         lines += _table(["field", "headers accepted", "parser", "required", "sensitivity"],
-                        [[c.field, " / ".join(c.headers), c.parser, "yes" if c.required else "", c.sensitivity]
+                        [[c.field, " / ".join(c.headers), c.parser + (f" (≤ {c.max_length} characters)" if c.max_length else ""),
+                          "yes" if c.required else "", c.sensitivity]
                          for c in m.columns])
+        if m.emergency_report:
+            lines += ["", "Reports kept in `emergency_system_reports`: "
+                      + ", ".join(f"{k} ← `{v}`" for k, v in m.emergency_report.items()) + "."]
         lines.append("")
     lines += ["## The resident model", ""]
     for t in load_model().values():

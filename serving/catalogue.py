@@ -65,6 +65,8 @@ class Query:
     sql: str
     clearance: str                  # the sensitivity a role must be cleared for to run it
     bound: frozenset[str]           # the $names its SQL (with its base) binds
+    # how many the source reports, beside how many the list shows: (count SQL, Hebrew note with {reported}, {shown})
+    reported: tuple[str, str] | None = None
 
     def parameter(self, name: str) -> Parameter:
         for p in self.parameters:
@@ -262,5 +264,23 @@ def load_catalogue() -> Catalogue:
             parameters=tuple(params), require_one_of=groups, sort=sort, columns=tuple(columns), sql=spec["sql"],
             clearance=clearance,
             bound=frozenset(bound),
+            reported=_reported(where, spec.get("reported"), declared | set(constants) | set(RUNTIME_PARAMETERS)),
         )
     return catalogue
+
+
+def _reported(where: str, spec: dict | None, bindable: set[str]) -> tuple[str, str] | None:
+    """A count the list is shown beside (e.g. how many Yachad reports not located): one aggregate over the model's
+    tables, binding only the query's own parameters; its note names {reported} and {shown}."""
+    if spec is None:
+        return None
+    try:
+        tree = lineage.parse_tree(spec["sql"])
+    except lineage.SqlShapeError as e:
+        raise CatalogueError(f"{where}: reported: {e}") from None
+    stray = lineage.parameters(tree) - bindable
+    if stray:
+        raise CatalogueError(f"{where}: reported binds undeclared parameters {sorted(stray)}")
+    if "{reported}" not in spec["note_he"] or "{shown}" not in spec["note_he"]:
+        raise CatalogueError(f"{where}: reported.note_he must name {{reported}} and {{shown}}")
+    return spec["sql"], spec["note_he"]

@@ -29,33 +29,47 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def csv_bytes(titles: list[str], rows: list[list[Any]]) -> bytes:
+def csv_bytes(titles: list[str], rows: list[list[Any]], preamble: list[str] = ()) -> bytes:
+    """`preamble` (the list's name, notes and "data as of" per source) goes above the table, one line each, then an
+    empty line: a list handed to a field team says how old it is."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
+    for line in preamble:
+        writer.writerow([neutralise(line)])
+    if preamble:
+        writer.writerow([])
     writer.writerow([neutralise(t) for t in titles])
     for row in rows:
         writer.writerow([neutralise(v) for v in row])
     return out.getvalue().encode("utf-8-sig")
 
 
-def xlsx_bytes(titles: list[str], rows: list[list[Any]], sheet_title: str) -> bytes:
+def xlsx_bytes(titles: list[str], rows: list[list[Any]], sheet_title: str, preamble: list[str] = ()) -> bytes:
+    """`preamble` lines go above the table (and into the printed page header), then an empty row."""
     wb = Workbook()
     ws = wb.active
     ws.title = (_SHEET_NAME_FORBIDDEN.sub(" ", sheet_title).strip() or "list")[:31]
     ws.sheet_view.rightToLeft = True
+    for line in preamble:
+        ws.append([_xlsx_text(line)])
+    if preamble:
+        ws.append([])
+        ws.oddHeader.right.text = _xlsx_text(" · ".join(preamble))[:250]
+    header_row = len(preamble) + 2 if preamble else 1
     ws.append([_xlsx_text(t) for t in titles])
-    for cell in ws[1]:
+    for cell in ws[header_row]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="right")
     for row in rows:
         ws.append([_xlsx_text(v) if isinstance(v, str) else v for v in row])
-    for r in ws.iter_rows(min_row=2):
+    for r in ws.iter_rows(min_row=1):
         for cell in r:
             if isinstance(cell.value, str):
                 cell.data_type = "s"     # never a formula, whatever the text
-    ws.freeze_panes = "A2"
+    ws.freeze_panes = f"A{header_row + 1}"
     if rows:
-        ws.auto_filter.ref = ws.dimensions
+        last = get_column_letter(max(len(titles), 1))
+        ws.auto_filter.ref = f"A{header_row}:{last}{ws.max_row}"
     for i, title in enumerate(titles, start=1):
         longest = max([len(str(title))] + [len(str(r[i - 1])) for r in rows[:500]])
         ws.column_dimensions[get_column_letter(i)].width = min(max(8, longest + 2), 50)

@@ -9,6 +9,7 @@ Denied, invalid and failed runs are audited too.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections import OrderedDict
@@ -19,6 +20,8 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import duckdb
 
+from connectors.freshness import source_freshness
+from serving import lineage
 from serving.audit import AuditLog
 from serving.catalogue import Catalogue, Column, Query, load_catalogue
 from serving.parameters import ParameterError, parse_parameters
@@ -51,6 +54,13 @@ class QueryResult:
     warnings: list[str] = field(default_factory=list)
     streets: dict[str, tuple[int, str]] = field(default_factory=dict)   # typed name -> (code, registry name)
     seconds: float = 0.0
+    data_as_of: list[str] = field(default_factory=list)   # per source, "data as of" (and a warning when stale)
+    notes: list[str] = field(default_factory=list)        # e.g. how many Yachad reports beside how many are shown
+
+    @property
+    def preamble(self) -> list[str]:
+        """What an export says above its table: the list, its notes and how old each source's data is."""
+        return [self.query.title_he, *self.notes, *self.data_as_of]
 
     @property
     def titles(self) -> list[str]:
@@ -200,6 +210,13 @@ def run_query(name: str, municipality: int, raw_params: Mapping[str, Sequence[st
                                                    serving_db_path(municipality, home))
             sql, shown = catalogue.statement_for(query, columns)
             rows = con.execute(sql, {**bound, **shown}).fetchall()
+            notes = []
+            if query.reported:
+                count_sql, note = query.reported
+                used = lineage.parameters(lineage.parse_tree(count_sql))
+                reported = con.execute(count_sql, {k: v for k, v in bound.items() if k in used}).fetchall()[0][0]
+                notes.append(note.format(reported=reported, shown=len(rows)))
+            as_of = data_as_of_lines(con)
     except ResidentFileUnavailable:
         log("error")
         raise
@@ -215,5 +232,22 @@ def run_query(name: str, municipality: int, raw_params: Mapping[str, Sequence[st
         query=query, role=caller, municipality=int(municipality), columns=columns,
         rows=[list(r) for r in rows],
         hidden_columns=[c for c in query.columns if c not in columns],
-        warnings=warnings, streets=streets, seconds=time.perf_counter() - started,
+        warnings=warnings, streets=streets, seconds=time.perf_counter() - started, data_as_of=as_of, notes=notes,
     )
+
+
+def data_as_of_lines(con: duckdb.DuckDBPyConnection, now: dt.datetime | None = None) -> list[str]:
+    """One Hebrew line per source: how old its data is, and a warning when it is older than its policy allows
+    (schemas/sources/*.yaml: policy.stale_after_hours) or its newest file was rejected."""
+    lines = []
+    for f in source_freshness(con, now):
+        if f.as_of is None:
+            line = f"{f.label_he}: אין נתונים"
+        else:
+            line = f"{f.label_he}: נתונים נכונים ל-{f.as_of:%d/%m/%Y %H:%M}"
+            if f.stale:
+                line += f" — לא עדכני (מעל {f.stale_after_hours:g} שעות)"
+        if f.rejected:
+            line += f" — הקובץ האחרון ({f.rejected_file}) נדחה"
+        lines.append(line)
+    return lines

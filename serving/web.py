@@ -153,6 +153,9 @@ def _result_section(result: QueryResult, raw: Mapping[str, list[str]]) -> str:
     for typed, (code, name) in result.streets.items():
         parts.append(f'<p class="note street-match">"{esc(typed)}" זוהה כרחוב {esc(name)} (סמל {code})</p>')
     parts += [f'<p class="warning">{esc(w)}</p>' for w in result.warnings]
+    parts += [f'<p class="note">{esc(n)}</p>' for n in result.notes]
+    parts.append('<ul class="data-as-of" aria-label="עדכניות הנתונים">'
+                 + "".join(f"<li>{esc(line)}</li>" for line in result.data_as_of) + "</ul>")
     if result.hidden_columns:
         parts.append(f'<p class="note">{len(result.hidden_columns)} עמודות רגישות אינן מוצגות לתפקיד '
                      f'{esc(result.role.title_he)}.</p>')
@@ -293,8 +296,8 @@ class EmergencyHandler(BaseHTTPRequestHandler):
             return
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M")
         filename = f"{result.query.name}_{self.server.municipality}_{stamp}.{fmt}"
-        body = (exports.csv_bytes(result.titles, result.rows) if fmt == "csv"
-                else exports.xlsx_bytes(result.titles, result.rows, result.query.title_he))
+        body = (exports.csv_bytes(result.titles, result.rows, result.preamble) if fmt == "csv"
+                else exports.xlsx_bytes(result.titles, result.rows, result.query.title_he, result.preamble))
         self._send(HTTPStatus.OK, body, CONTENT_TYPES[fmt],
                    {"Content-Disposition": f'attachment; filename="{filename}"'})
 

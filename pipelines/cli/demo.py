@@ -1,5 +1,6 @@
 """`toshav demo`: a sample municipality end to end — generate, run the whole chain, sync to the local stand-in."""
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -28,7 +29,8 @@ def demo(
     home = (home or toshav_home()).resolve()
     sample = home / "demo"
     with console.status(f"generating {residents:,} residents of municipality {municipality}"):
-        generated = generate(municipality, residents, sample, seed=seed)
+        # exported today: the sources' freshness policies judge the demo as they would real deliveries
+        generated = generate(municipality, residents, sample, seed=seed, as_of=dt.date.today())
     console.print(f"generated {residents:,} residents: " + ", ".join(f"{s} {n:,}" for s, n in generated.records.items()))
     standin = start_standin(home / "muniforce-standin.sqlite3")
     try:

@@ -45,6 +45,8 @@ def _show_notes(result) -> None:
         errors.print(f"street: {typed} -> {name} ({code})")
     for w in result.warnings:
         errors.print(f"[yellow]{w}[/yellow]")
+    for line in result.notes + result.data_as_of:
+        errors.print(line)
     if result.hidden_columns:
         errors.print(f"{len(result.hidden_columns)} columns hidden for role {result.role.name}: "
                      + ", ".join(c.name for c in result.hidden_columns))
@@ -107,10 +109,10 @@ def query(
     _show_result(result, rtl)
     _show_notes(result)
     if csv:
-        csv.write_bytes(exports.csv_bytes(result.titles, result.rows))
+        csv.write_bytes(exports.csv_bytes(result.titles, result.rows, result.preamble))
         errors.print(f"wrote {csv}")
     if xlsx:
-        xlsx.write_bytes(exports.xlsx_bytes(result.titles, result.rows, result.query.title_he))
+        xlsx.write_bytes(exports.xlsx_bytes(result.titles, result.rows, result.query.title_he, result.preamble))
         errors.print(f"wrote {xlsx}")
 
 

@@ -39,8 +39,20 @@ def quality(
                 if not was:
                     console.print(f"accepted {rows:,} rows as the baseline of {suite}")
         report = build_report(con, municipality)
+        from connectors.freshness import source_freshness
+        freshness = source_freshness(con)
     finally:
         con.close()
+
+    sources = Table(title="Sources — the delivery in use, how old its data is, the newest file if it was rejected")
+    for col in ("source", "data as of", "file in use", "stale", "blocks sync", "rejected file (problem)"):
+        sources.add_column(col, overflow="fold")
+    for f in freshness:
+        sources.add_row(f.source, f"{f.as_of:%Y-%m-%d %H:%M}" if f.as_of else "-", f.file or "-",
+                        f"[yellow]yes (> {f.stale_after_hours:g} h)[/yellow]" if f.stale else "no",
+                        "yes" if f.blocks_sync else "no",
+                        f"[red]{f.rejected_file}[/red] ({f.rejected_problem})" if f.rejected else "")
+    console.print(sources)
 
     if not report.results:
         console.print(f"no quality results yet for municipality {municipality}: run the pipeline first")

@@ -22,6 +22,11 @@ def print_summary(summary) -> None:
             t.add_row(s, str(stg.get("rows_in", 0) + stg.get("malformed", 0)), str(stg.get("staged", 0)),
                       str(stg.get("quarantined", 0) + stg.get("malformed", 0)), str(stg.get("fields_blanked", 0)))
     console.print(t)
+    for s in SOURCES:
+        raw = md.get(f"raw_{s}", {})
+        for rejected in raw.get("rejected_files") or []:
+            console.print(f"[red]rejected[/red] {s} file {rejected}; {s} not updated, still uses "
+                          f"{raw.get('delivery_in_use', 'none')}")
     console.print("quarantined rows and blanked values are kept with their reasons: tables quarantine and field_issues, "
                   "`toshav quality` reports them")
     rf = md.get("resident_file", {})

@@ -7,6 +7,7 @@ personal value).
 import dagster as dg
 
 from pipelines.identity import build_emergency_profile, build_resident_file, resolve_identities, update_history
+from pipelines.identity.emergency_reports import build_emergency_system_reports
 from pipelines.partitions import municipality_of, municipality_partitions
 from pipelines.resources import MunicipalityDuckDB
 from schemas.sources import SOURCES
@@ -42,9 +43,12 @@ def resident_file_history(context: dg.AssetExecutionContext, duckdb: Municipalit
 
 
 @dg.asset(partitions_def=municipality_partitions, group_name="identity", kinds={"duckdb"}, deps=[resident_file],
-          description="Emergency-assistance data per resident, only with consent or a statutory source.")
+          description="Emergency-assistance data per resident, only with consent or a statutory source; and, on "
+                      "their own legal basis, what government emergency systems (Yachad) report about every resident "
+                      "they track (table emergency_system_reports).")
 def emergency_profile(context: dg.AssetExecutionContext, duckdb: MunicipalityDuckDB) -> dg.MaterializeResult:
     municipality = municipality_of(context)
     with duckdb.connect(municipality) as con:
         counts = build_emergency_profile(con, municipality)
+        counts |= build_emergency_system_reports(con, municipality)
     return dg.MaterializeResult(metadata=counts)

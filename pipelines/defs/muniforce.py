@@ -8,6 +8,7 @@ recorded as synced.
 
 import dagster as dg
 
+from connectors.freshness import sync_blockers
 from connectors.muniforce.sync import sync_municipality
 from pipelines.partitions import municipality_of, municipality_partitions
 from pipelines.resources import MuniForce, MunicipalityDuckDB
@@ -28,6 +29,12 @@ def muniforce_sync(context: dg.AssetExecutionContext, duckdb: MunicipalityDuckDB
     if not muniforce.configured:
         context.log.info("MuniForce is not configured (MUNIFORCE_INSTANCE_URL unset): nothing sent")
         return
+    with duckdb.connect(municipality) as con:
+        # a source whose policy says so (schemas/sources/*.yaml: policy.blocks_sync) must be current to sync
+        blockers = sync_blockers(con)
+    if blockers:
+        raise dg.Failure(description="MuniForce not synced: " + "; ".join(blockers),
+                         metadata={"blocked_by": blockers})
     sf = muniforce.client()
     with duckdb.connect(municipality) as con:
         report = sync_municipality(con, municipality, sf, muniforce.options())

@@ -18,6 +18,8 @@ from __future__ import annotations
 import duckdb
 
 from pipelines.normalize import install_macros
+from pipelines.normalize.hebrew import match_form
+from schemas.loader import load_yaml
 from schemas.model import table
 from schemas.sources import SOURCES, load_source
 
@@ -81,11 +83,25 @@ def skeleton_of_match(expr: str) -> str:
     return f"regexp_replace({expr}, '([^ ])[וי]+', '\\1', 'g')"
 
 
+def formal_first_name(expr: str) -> str:
+    """The formal first name for an everyday form (schemas/first_name_variants.yaml: יוסי -> יוסף, קובי -> יעקב),
+    in matching form; other names unchanged. One CASE over a short list: cheaper than a join per record."""
+    variants = {}
+    for formal, forms in load_yaml("first_name_variants.yaml").items():
+        for form in forms:
+            key = match_form(form)
+            if key in variants and variants[key] != match_form(formal):
+                raise ValueError(f"first_name_variants.yaml: {form!r} is given for two formal names")
+            variants[key] = match_form(formal)
+    cases = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in sorted(variants.items()) if "'" not in k + v)
+    return f"CASE {expr} {cases} ELSE {expr} END"
+
+
 # Matching forms, computed over the common columns.
 MATCH_COLUMNS = {
-    "first_m": "first_name_match",
+    "first_m": formal_first_name("first_name_match"),
     "last_m": "last_name_match",
-    "first_sk": skeleton_of_match("first_name_match"),
+    "first_sk": skeleton_of_match(formal_first_name("first_name_match")),
     "last_sk": skeleton_of_match("last_name_match"),
     "house_m": "nullif(regexp_replace(lower(replace(house_number, ' ', '')), '^0+', ''), '')",
     "apartment_m": "nullif(regexp_replace(lower(replace(apartment, ' ', '')), '^0+', ''), '')",
@@ -103,8 +119,15 @@ def staged_sources(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def _record_key_expr(source: str) -> str:
-    key_field = load_source(source).record_key
-    return "coalesce(national_id, national_id_raw)" if key_field == "national_id" else f"CAST({key_field} AS VARCHAR)"
+    """The record's name inside its source (`record_key`); a row without one (a hand-kept registry row with no ID
+    number) is named by its `record_key_fallback` fields, so it is still a record: linked, never dropped."""
+    mapping = load_source(source)
+    key = ("coalesce(national_id, national_id_raw)" if mapping.record_key == "national_id"
+           else f"CAST({mapping.record_key} AS VARCHAR)")
+    if mapping.record_key_fallback:
+        parts = ", ".join(f"coalesce(CAST({f} AS VARCHAR), '')" for f in mapping.record_key_fallback)
+        key = f"coalesce({key}, '~' || md5(concat_ws('|', {parts})))"
+    return key
 
 
 def _source_select(source: str) -> str:

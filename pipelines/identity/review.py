@@ -10,6 +10,10 @@ by resident key, never by a personal value:
   ambiguous_link    a record without a valid ID that matches two persons about equally well. Not merged.
   possible_link     a record without a valid ID whose best match is likely but below the link threshold. Not merged.
   conflicting_links records without a valid ID linked to each other but to different persons. Not merged further.
+  unmatched_registrant  a row of a source that may name people without an ID (`record_key_fallback` in its
+                    mapping: the hand-kept disability registry) that matched no population-register record. It is
+                    a resident of its own, on every list it qualifies for and marked there; someone should find
+                    them in the register.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
+
+from schemas.sources import REGISTER_SOURCE, SOURCES, load_source
 
 REVIEW_DDL = """
 CREATE OR REPLACE TABLE identity_review (
@@ -61,4 +67,13 @@ def write_review(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> int:
         FROM (SELECT * FROM _id_review UNION ALL SELECT * FROM _link_review) f
         JOIN identity_records a ON a.rec_id = f.rec_a
         LEFT JOIN identity_records b ON b.rec_id = f.rec_b""", {"now": now})
+    fallback_sources = [s for s in SOURCES if load_source(s).record_key_fallback]
+    if fallback_sources:
+        con.execute("""
+            INSERT INTO identity_review
+            SELECT 'unmatched_registrant', a.source, a.file || '#' || a.row, a.resident_key, NULL, NULL, NULL, NULL, $now
+            FROM identity_records a
+            WHERE list_contains($sources, a.source) AND NOT a.id_valid
+              AND a.resident_key NOT IN (SELECT resident_key FROM identity_records WHERE source = $register)""",
+                    {"now": now, "sources": fallback_sources, "register": REGISTER_SOURCE})
     return con.execute("SELECT count(*) FROM identity_review").fetchall()[0][0]

@@ -70,12 +70,15 @@ def generate(
     dirt: Dirt | None = None,
     *,
     on_step: Callable[[str], None] | None = None,
+    as_of: dt.date | None = None,
 ) -> GenerationSummary:
     """Write the four source files of one municipality under `out/inbox/<muni>/` and the truth under
-    `out/truth/<muni>/`. Same arguments, same bytes. `on_step(name)` is called as each of `STEPS` begins."""
+    `out/truth/<muni>/`. Same arguments, same bytes. `on_step(name)` is called as each of `STEPS` begins.
+    `as_of` is the day the files were exported (default: a day of 2026 drawn from the seed); the demo exports
+    "today", so its data is fresh by the sources' freshness policies."""
     dirt = dirt or Dirt()
     out = Path(out)
-    as_of = as_of_date(seed)
+    as_of = as_of or as_of_date(seed)
     seconds: dict[str, float] = {}
 
     def step(name: str) -> float:

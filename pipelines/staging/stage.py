@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import duckdb
 
 from connectors.delivery import QUARANTINE_DDL, ensure_tables, latest_delivery
+from connectors.freshness import record_data_as_of
 from pipelines.normalize.addresses import install_address_parser
 from pipelines.staging import enrich
 from pipelines.staging.parsers import parse
@@ -56,6 +57,10 @@ def build_parse_sql(source_name: str) -> str:
             invalid, reason = (f"({p.invalid}) OR {value_check}" if p.invalid else value_check), "value not in the allowed list"
         else:
             invalid, reason = p.invalid, p.reason
+        if col.max_length:
+            too_long = f"length(\"{col.field}\") > {col.max_length}"
+            invalid, reason = (f"({invalid}) OR {too_long}", f"{reason} or longer than {col.max_length} characters") \
+                if invalid else (too_long, f"longer than {col.max_length} characters")
         bad = f"CASE WHEN {present} AND ({invalid}) THEN '{col.field}: {reason}' END" if invalid else None
         if col.required:
             rejects.append(f"CASE WHEN NOT {present} THEN '{col.field}: required value missing' END")
@@ -63,6 +68,11 @@ def build_parse_sql(source_name: str) -> str:
                 rejects.append(bad)
         elif bad:
             issues.append(bad)
+    if source.require_any:
+        # a row that names nobody (no name, no address) cannot reach anyone: it is kept in quarantine
+        none_present = " AND ".join(f"nullif(trim(\"{f}\"), '') IS NULL" for f in source.require_any)
+        rejects.append(f"CASE WHEN {none_present} THEN '{source.require_any[0]}: none of "
+                       f"{', '.join(source.require_any)} has a value' END")
     return f"""
         SELECT delivery_id, _file, _row, {', '.join(outputs)}, _extra,
                {_reason_list(rejects)} AS _rejects, {_reason_list(issues)} AS _issues
@@ -98,6 +108,7 @@ def stage_source(con: duckdb.DuckDBPyConnection, source_name: str) -> StageRepor
         con.execute(f"""CREATE OR REPLACE TABLE stg_{source_name} AS
                         SELECT * EXCLUDE (_rejects, _issues) FROM _parsed WHERE len(_rejects) = 0""")
         enrich.run(con, source_name)     # inside: downstream never sees a staged table without its enrichment
+        record_data_as_of(con, source_name, delivery)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")

@@ -1,5 +1,5 @@
-"""What a person sees at the terminal: progress while the chain works, one plain line per problem (the file and what
-is wrong, what was and was not updated), no stack trace unless --debug, and "busy" when another process holds the
+"""What a person sees at the terminal: progress while the chain works, a rejected file named with what was not
+updated (the run goes on), one plain line per failed step, no stack trace unless --debug, and "busy" when another process holds the
 municipality's database. The real `toshav` command in a subprocess, on a small generated municipality."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ pytestmark = pytest.mark.e2e
 MUNI = 6600
 
 
-def toshav(*args: str, home, timeout: int = 900) -> subprocess.CompletedProcess:
-    env = {**os.environ, "TOSHAV_HOME": str(home), "COLUMNS": "200"}
+def toshav(*args: str, home, timeout: int = 900, **extra_env: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "TOSHAV_HOME": str(home), "COLUMNS": "200", **extra_env}
     env.pop("DAGSTER_HOME", None)
     return subprocess.run([sys.executable, "-m", "pipelines.cli", *args], capture_output=True, text=True,
                           env=env, timeout=timeout)
@@ -39,38 +39,44 @@ def no_stack_trace(text: str) -> None:
     assert not re.search(r'^\s+File "', text, re.M)
 
 
-def test_a_broken_delivery_ends_in_one_plain_line_naming_the_file(sample):
+def test_a_broken_delivery_is_rejected_as_a_file_and_the_run_goes_on(sample):
+    # issue 11: a broken file is rejected as a file, not as a run; its source keeps its last good delivery
     inbox = sample / "sample" / "inbox"
-    (inbox / str(MUNI) / "yachad" / "yachad_zz_broken.csv").write_bytes(b"")
-    done = toshav("run", "--municipality", str(MUNI), "--inbox", str(inbox), home=sample / "home")
-    out = done.stdout + done.stderr
-    assert done.returncode == 1
-    no_stack_trace(out)
-    assert "Not executing" not in out
-    errors = [line for line in out.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and "yachad_zz_broken.csv" in errors[0] and "empty" in errors[0]
-    assert "SourceFileError" not in errors[0]
-    updated = next(line for line in out.splitlines() if line.startswith("updated:"))
-    assert "stg_population_register" in updated
-    not_updated = next(line for line in out.splitlines() if line.startswith("not updated"))
-    assert "resident_file" in not_updated and "stg_yachad" in not_updated
-    # progress: one line per finished step, outside a terminal
-    steps = re.findall(r"^\[\s*(\d+)/(\d+)\] (\S+) (done|failed)", out, re.M)
-    assert ("raw_yachad", "failed") in {(s, o) for _, _, s, o in steps}
-    assert [int(n) for n, _, _, _ in steps] == list(range(1, len(steps) + 1))
-    (inbox / str(MUNI) / "yachad" / "yachad_zz_broken.csv").unlink()
-
-
-def test_debug_shows_the_trace(sample):
-    inbox = sample / "sample" / "inbox"
-    broken = inbox / str(MUNI) / "yachad" / "yachad_zz_broken2.csv"
+    broken = inbox / str(MUNI) / "yachad" / "yachad_zz_broken.csv"
     broken.write_bytes(b"")
     try:
-        done = toshav("run", "--municipality", str(MUNI), "--inbox", str(inbox), "--debug", home=sample / "home")
+        done = toshav("run", "--municipality", str(MUNI), "--inbox", str(inbox), home=sample / "home")
     finally:
         broken.unlink()
-    assert done.returncode == 1
-    assert re.search(r'^\s+File "', done.stdout + done.stderr, re.M)     # the step's stack frames, from Dagster's log
+    out = done.stdout + done.stderr
+    assert done.returncode == 0, out
+    no_stack_trace(out)
+    rejected = [line for line in out.splitlines() if line.startswith("rejected")]
+    assert len(rejected) == 1 and "yachad_zz_broken.csv" in rejected[0] and "empty" in rejected[0]
+    assert "yachad not updated" in rejected[0] and "SourceFileError" not in rejected[0]
+    # progress: one line per finished step, outside a terminal; the chain went on to the resident file
+    steps = re.findall(r"^\[\s*(\d+)/(\d+)\] (\S+) (done|failed)", out, re.M)
+    assert {("raw_yachad", "done"), ("resident_file", "done")} <= {(s, o) for _, _, s, o in steps}
+    assert [int(n) for n, _, _, _ in steps] == list(range(1, len(steps) + 1))
+
+
+def test_a_failed_step_is_one_plain_line_and_debug_shows_the_trace(sample):
+    # a step that fails: the reference step, pointed at a registry folder that does not exist
+    inbox = sample / "sample" / "inbox"
+    nowhere = str(sample / "no-such-reference-folder")
+    plain = toshav("run", "--municipality", str(MUNI), "--inbox", str(inbox), home=sample / "home",
+                   TOSHAV_REFERENCE_DIR=nowhere)
+    out = plain.stdout + plain.stderr
+    assert plain.returncode == 1
+    no_stack_trace(out)
+    errors = [line for line in out.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and errors[0].startswith("error: reference:") and "TOSHAV_REFERENCE_DIR" in errors[0]
+    not_updated = next(line for line in out.splitlines() if line.startswith("not updated"))
+    assert "reference" in not_updated and "resident_file" in not_updated
+    debug = toshav("run", "--municipality", str(MUNI), "--inbox", str(inbox), "--debug", home=sample / "home",
+                   TOSHAV_REFERENCE_DIR=nowhere)
+    assert debug.returncode == 1
+    assert re.search(r'^\s+File "', debug.stdout + debug.stderr, re.M)     # the step's stack frames, from Dagster's log
 
 
 def test_a_municipality_held_by_another_process_is_busy(sample):

@@ -2,10 +2,7 @@
 
 from pathlib import Path
 
-import pytest
-
 from connectors.delivery import ingest_files
-from connectors.errors import SourceFileError
 from pipelines.normalize.addresses import load_reference_streets
 from pipelines.staging import stage_source
 from tests.connectors.test_files import PR_HEADER, ROW, write_csv
@@ -21,12 +18,18 @@ def test_same_file_is_not_ingested_twice_and_a_changed_file_is(con, tmp_path):
     assert con.execute("SELECT count(*) FROM deliveries WHERE status = 'ingested'").fetchone()[0] == 2
 
 
-def test_a_failed_delivery_is_logged_without_personal_data(con, tmp_path):
-    path = write_csv(tmp_path / "bad.csv", ["שם משפחה"], [["כהן"]])
-    with pytest.raises(SourceFileError):
-        ingest_files(con, "population_register", [path])
-    status, problem = con.execute("SELECT status, problem FROM deliveries").fetchone()
-    assert status == "failed" and "national_id" in problem and "כהן" not in problem
+def test_a_rejected_delivery_is_logged_without_personal_data_and_the_next_file_is_read(con, tmp_path):
+    bad = write_csv(tmp_path / "a_bad.csv", ["שם משפחה"], [["כהן"]])
+    good = write_csv(tmp_path / "b_good.csv", PR_HEADER, [ROW])
+    report = ingest_files(con, "population_register", [bad, good])
+    assert report.files_ingested == 1 and report.rows == 1
+    assert [name for name, _ in report.rejected] == ["a_bad.csv"]
+    status, problem = con.execute("SELECT status, problem FROM deliveries WHERE file = 'a_bad.csv'").fetchone()
+    assert status == "rejected" and "national_id" in problem and "כהן" not in problem
+    assert "כהן" not in str(report.metadata())
+    # the same rejected bytes are not read again
+    again = ingest_files(con, "population_register", [bad])
+    assert (again.files_already_ingested, again.rejected) == (1, [])
 
 
 def test_rows_in_equal_rows_staged_plus_quarantined_per_file(con, tmp_path):

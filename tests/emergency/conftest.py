@@ -62,6 +62,12 @@ RESIDENTS = {
     # --- household: Jabotinsky 12 is E01 and E10 (deceased) plus these two ---------------------------------------------------
     "H01": (JABOTINSKY, "12", 1, "active", None, "in household: no profile"),
     "H02": (JABOTINSKY, "12", 2, "active", dict(needs_codes=["MEDICATION"], disability_types=["MEDICAL"]), "in household"),
+    # --- (added later: kept last so the others keep their apartments and phones) -------------------------------------
+    "Y05": (SOKOLOV, "18", 1, "active", dict(yachad_status="not_located", yachad_only=True),
+            "in: Yachad tracks them, no consent or statutory profile (Yachad's own basis)"),
+    # --- not matched to the population register (a hand-kept registry row without ID that nothing linked) -----------
+    "U01": (JERUSALEM_BLVD, "11", 1, "active", dict(electricity_dependent=True, not_in_register=True),
+            "in power: marked not matched to the register"),
 }
 
 FIRST_NAMES = ["דנה", "יוסי", "מרים", "אבי", "שרה", "משה", "רותי", "חיים", "נועה", "עמית", "תמר", "אורי"]
@@ -76,15 +82,29 @@ def _resident_row(i: int, key: str) -> dict:
         last_name=last, birth_date=dt.date(1940 + i, 1 + i % 12, 1 + i % 28), street_code=street,
         street_name=STREET_NAMES[street], house_number=house, entrance=None, apartment=str(i + 1), floor=floor,
         mobile_phone=f"+9725012345{i:02d}", household_key=f"{street}-{house}", status=status,
+        sources=["disability_registry"] if (RESIDENTS[key][4] or {}).get("not_in_register") else ["population_register"],
         updated_at=dt.datetime(2026, 11, 1),
     )
+
+
+YACHAD_FIELDS = {"yachad_status": "status", "yachad_location": "location"}
+
+
+def _report_row(i: int, key: str, fields: dict) -> dict | None:
+    """What Yachad reports about a crafted resident (its own table, on its own legal basis)."""
+    if not any(f in fields for f in YACHAD_FIELDS):
+        return None
+    row = dict(resident_key=key, municipality_code=MUNI, source="yachad", legal_basis="government_emergency_system",
+               record=f"1:{i + 2}", phone=f"+9723555{i:04d}", reported_at=dt.datetime(2026, 11, 1, 9, 30))
+    row.update({YACHAD_FIELDS[f]: v for f, v in fields.items() if f in YACHAD_FIELDS})
+    return row
 
 
 def _profile_row(key: str, fields: dict, floor: int | None) -> dict:
     row = dict(resident_key=key, municipality_code=MUNI, floor=floor, legal_basis="consent", consent_status="given",
                emergency_contact_name="איש קשר", emergency_contact_phone="+97231234567",
                updated_at=dt.datetime(2026, 11, 1))
-    row.update(fields)
+    row.update({k: v for k, v in fields.items() if k not in ("yachad_only", "not_in_register")})
     return row
 
 
@@ -95,6 +115,19 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict]) -> Non
                     [row[c] for c in cols])
 
 
+def _deliveries(con: duckdb.DuckDBPyConnection) -> None:
+    """The deliveries behind the crafted file, dated 1 November 2026: Yachad's data is then stale by its 6-hour
+    policy whenever the tests run (the register's 45 days depend on the day: no test relies on them)."""
+    from connectors.delivery import ensure_deliveries
+
+    ensure_deliveries(con)
+    for i, (source, as_of) in enumerate([("population_register", dt.datetime(2026, 11, 1)),
+                                         ("yachad", dt.datetime(2026, 11, 1, 9, 30))], start=1):
+        con.execute("""INSERT INTO deliveries (delivery_id, source, file, file_hash, status, rows, malformed, ingested_at,
+                                               data_as_of) VALUES (?, ?, ?, ?, 'ingested', 1, 0, ?, ?)""",
+                    [i, source, f"{source}.csv", f"hash{i}", as_of, as_of])
+
+
 def build_resident_file(home: Path) -> Path:
     path = municipality_db_path(MUNI, home)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -102,10 +135,14 @@ def build_resident_file(home: Path) -> Path:
     try:
         con.execute(schemas.ddl("resident_file"))
         con.execute(schemas.ddl("emergency_profile"))
+        con.execute(schemas.ddl("emergency_system_reports"))
+        _deliveries(con)
         load_reference_streets(con, MUNI)
         _insert(con, "resident_file", [_resident_row(i, k) for i, k in enumerate(RESIDENTS)])
         _insert(con, "emergency_profile", [_profile_row(k, spec[4], spec[2]) for k, spec in RESIDENTS.items()
-                                           if spec[4] is not None])
+                                           if spec[4] is not None and not spec[4].get("yachad_only")])
+        _insert(con, "emergency_system_reports",
+                [r for i, (k, spec) in enumerate(RESIDENTS.items()) if (r := _report_row(i, k, spec[4] or {}))])
     finally:
         con.close()
     return path

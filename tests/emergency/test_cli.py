@@ -33,12 +33,20 @@ def test_query_prints_the_table_and_writes_csv_and_xlsx(fresh_home, tmp_path):
         "--csv", str(csv_path), "--xlsx", str(xlsx_path), "--home", str(fresh_home)])
     assert out.exit_code == 0, out.output
     assert "זקוקים לסיוע בפינוי" in out.stdout and "E05" in out.stdout and "E11" not in out.stdout
-    rows = list(csv.reader(io.StringIO(csv_path.read_bytes().decode("utf-8-sig"))))
+    lines = list(csv.reader(io.StringIO(csv_path.read_bytes().decode("utf-8-sig"))))
+    # above the table: the list's name and how old each source's data is, then an empty line
+    blank = lines.index([])
+    preamble, rows = [line[0] for line in lines[:blank]], lines[blank + 1:]
+    assert preamble[0] == "זקוקים לסיוע בפינוי"
+    assert any(line.startswith("מרשם האוכלוסין: נתונים נכונים ל-01/11/2026 00:00") for line in preamble)
+    assert any(line.startswith("יחד: נתונים נכונים ל-01/11/2026 09:30 — לא עדכני") for line in preamble)
     key = rows[0].index("מזהה תושב")
     assert [r[key] for r in rows[1:]] == ["E05", "E01", "E02"]
     ws = load_workbook(xlsx_path).active
-    assert [c.value for c in ws[1]] == rows[0]
-    assert ws.max_row == 4
+    assert [c.value for c in ws[1]][0] == "זקוקים לסיוע בפינוי"
+    header = blank + 2
+    assert [c.value for c in ws[header]] == rows[0]
+    assert ws.max_row == header + 3 and ws.freeze_panes == f"A{header + 1}"
     [entry] = AuditLog.of(MUNI, fresh_home).entries()
     assert (entry.user_name, entry.row_count, entry.exports) == ("dana", 3, "csv,xlsx")
 

@@ -67,8 +67,8 @@ def test_call_list_shows_labels_and_local_phone_numbers(home):
 # --- power_dependent -------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dependency, expected", [
-    ("any", ["P01", "P02", "P03"]),
-    ("electricity", ["P01", "P03"]),
+    ("any", ["P01", "P02", "P03", "U01"]),
+    ("electricity", ["P01", "P03", "U01"]),
     ("oxygen", ["P02"]),
 ])
 def test_power_dependent_by_typed_boulevard(home, dependency, expected):
@@ -90,8 +90,16 @@ def test_alone_without_support(home):
 
 def test_yachad_not_located_or_hospitalised_street_with_typo(home):
     r = run(home, "yachad_not_located", streets="סוקולב")
-    assert keys(r) == ["Y01", "Y02"]
-    assert column(r, "yachad_status") == ["לא אותר", "מאושפז"]
+    # Y05 has no consent and no statutory source: Yachad's own legal basis puts them on the list
+    assert keys(r) == ["Y01", "Y02", "Y05"]
+    assert column(r, "yachad_status") == ["לא אותר", "מאושפז", "לא אותר"]
+    assert all(p.startswith("03-555-") for p in column(r, "yachad_phone"))
+
+
+def test_a_resident_matched_to_no_register_record_is_on_the_list_and_marked(home):
+    r = run(home, "power_dependent", streets="שדרות ירושלים")
+    marks = dict(zip(keys(r), column(r, "not_in_register")))
+    assert marks == {"P01": "לא", "P02": "לא", "P03": "לא", "U01": "כן"}
 
 
 def test_yachad_hospitalised_only(home):

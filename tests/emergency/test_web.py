@@ -84,10 +84,14 @@ def test_export_downloads(fresh_home):
         bad, _, _ = fetch(base + "/export", {"q": "yachad_not_located", "format": "pdf"})
     assert status == 200 and headers["Content-Type"].startswith("text/csv")
     assert headers["Content-Disposition"].startswith('attachment; filename="yachad_not_located_6600_')
-    assert body.startswith(b"\xef\xbb\xbf") and body.decode("utf-8-sig").count("\r\n") == 3
+    text = body.decode("utf-8-sig")
+    assert body.startswith(b"\xef\xbb\xbf")
+    preamble, table = text.split("\r\n\r\n", 1)
+    assert table.count("\r\n") == 4                        # the header and three residents
+    assert "יחד מדווחת על 3 תושבים" in preamble and "יחד: נתונים נכונים ל-" in preamble
     assert bad == 400
     [entry] = AuditLog.of(MUNI, fresh_home).entries()
-    assert (entry.query, entry.row_count, entry.exports, entry.channel) == ("yachad_not_located", 2, "csv", "web")
+    assert (entry.query, entry.row_count, entry.exports, entry.channel) == ("yachad_not_located", 3, "csv", "web")
 
 
 @pytest.mark.parametrize("kwargs", [dict(), dict(role="emergency_manager"), dict(user="dana"),

@@ -61,7 +61,9 @@ def test_fill_the_form_see_the_table_and_download(fresh_home):
             data = Path(csv_download.value.path()).read_bytes()
             assert csv_download.value.suggested_filename.endswith(".csv")
             assert data.startswith(b"\xef\xbb\xbf")
-            rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+            lines = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+            rows = lines[lines.index([]) + 1:]              # the list's title and "data as of" lines come first
+            assert lines[0] == ["זקוקים לסיוע בפינוי"] and any("נתונים נכונים ל-" in line[0] for line in lines[1:3])
             assert rows[0] == headers
             assert [r[key] for r in rows[1:]] == ["E05", "E01", "E02"]
 
@@ -70,7 +72,9 @@ def test_fill_the_form_see_the_table_and_download(fresh_home):
             assert xlsx_download.value.suggested_filename.endswith(".xlsx")
             ws = load_workbook(io.BytesIO(Path(xlsx_download.value.path()).read_bytes())).active
             assert ws.sheet_view.rightToLeft
-            assert [ws.cell(row=r, column=key + 1).value for r in range(2, ws.max_row + 1)] == ["E05", "E01", "E02"]
+            header_row = lines.index([]) + 2
+            assert [c.value for c in ws[header_row]] == headers
+            assert [ws.cell(row=r, column=key + 1).value for r in range(header_row + 1, ws.max_row + 1)] == ["E05", "E01", "E02"]
         finally:
             browser.close()
 

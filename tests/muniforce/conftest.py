@@ -9,6 +9,7 @@ import duckdb
 import pytest
 import requests
 
+from connectors.delivery import ensure_deliveries
 from connectors.muniforce.calls import RetryPolicy
 from connectors.muniforce.client import connect
 from connectors.muniforce.standin import start_standin
@@ -157,3 +158,11 @@ def person_type(rest: Rest) -> str:
     """Id of the PersonAccount record type, from describe's recordTypeInfos."""
     infos = rest.get("sobjects/Account/describe").json()["recordTypeInfos"]
     return next(i["recordTypeId"] for i in infos if i["developerName"] == "PersonAccount")
+
+
+def deliver_register_today(con) -> None:
+    """A register delivery dated today: the register's policy lets the sync run only on a current register."""
+    ensure_deliveries(con)
+    con.execute("""INSERT INTO deliveries (delivery_id, source, file, file_hash, status, rows, malformed, ingested_at,
+                                           data_as_of) VALUES (1, 'population_register', 'register.csv', 'h', 'ingested',
+                                           25, 0, now(), now())""")

@@ -14,6 +14,7 @@ from pipelines.resources import MuniForce, MunicipalityDuckDB
 from quality.checks import asset_checks
 from quality.suites import suites, suites_of
 from tests.quality.conftest import MUNI, add_profiles, add_residents
+from tests.muniforce.conftest import deliver_register_today
 
 
 def test_every_asset_of_the_pipeline_has_checks():
@@ -49,6 +50,7 @@ def crafted_resident_file(config: Crafted, duckdb: MunicipalityDuckDB) -> None:
     with duckdb.connect(MUNI) as con:
         con.execute("DROP TABLE IF EXISTS emergency_profile; DROP TABLE IF EXISTS resident_file")
         add_residents(con, config.residents)
+        deliver_register_today(con)
         con.execute("UPDATE resident_file SET national_id = NULL, id_type = 'Unknown' WHERE resident_key IN "
                     f"(SELECT resident_key FROM resident_file ORDER BY resident_key LIMIT {config.without_valid_id})")
         con.execute("UPDATE resident_file SET email = 'no-at-sign' WHERE resident_key IN "

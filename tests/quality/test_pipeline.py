@@ -7,6 +7,7 @@ are neither yes nor no."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def standin(tmp_path_factory):
 
 
 def _run(root: Path, standin, damage: bool):
-    generate(MUNI, RESIDENTS, root / "gen", seed=3)
+    generate(MUNI, RESIDENTS, root / "gen", seed=3, as_of=dt.date.today())   # fresh: a stale register stops the sync
     inbox = root / "gen" / "inbox"
     broken = (break_register(inbox), break_consent(inbox))[0] if damage else 0
     muniforce = MuniForce(instance_url=standin.url, session_id=standin.session_id)
