@@ -25,7 +25,7 @@ from serving.parameters import ParameterError, parse_parameters
 from serving.roles import AccessDenied, Role, role as role_named
 from pipelines.settings import serving_db_path
 
-CHANNELS = ("cli", "web", "bench")
+CHANNELS = ("cli", "web", "api", "bench")
 _SAFE_DB_ERRORS = (duckdb.CatalogException, duckdb.BinderException, duckdb.ParserException)
 STREET_CACHE_SIZE = 512
 _street_cache: OrderedDict[tuple, tuple[int, str] | None] = OrderedDict()
@@ -160,20 +160,23 @@ def _given(raw: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
 
 def run_query(name: str, municipality: int, raw_params: Mapping[str, Sequence[str]], *, role: str, user: str,
               channel: str = "cli", exports: Iterable[str] = (), home: Path | None = None,
-              audit: AuditLog | None = None) -> QueryResult:
-    """Run a named query as `user` in `role`; every outcome is audited (never the rows)."""
-    if not user or not user.strip():
-        raise AccessDenied("say who is asking (user name): every run is audited")
+              audit: AuditLog | None = None, peer: str = "") -> QueryResult:
+    """Run a named query as `user` (the authenticated subject) in `role`; every outcome is audited (never the
+    rows), with the caller's `peer` address when it came over the network."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
     audit = audit or AuditLog.of(municipality, home)
     given = _given(raw_params)
     exports = tuple(exports)
 
-    def log(outcome: str, row_count: int | None = None) -> None:
-        audit.record(municipality=municipality, user_name=user.strip(), role=role, channel=channel, query=name,
-                     parameters=given, row_count=row_count, outcome=outcome,
-                     exports=",".join(exports) or None)
+    def log(outcome: str, row_count: int | None = None, reason: str = "") -> None:
+        audit.record(municipality=municipality, subject=(user or "").strip(), role=role, channel=channel,
+                     query=name, parameters=given, row_count=row_count, outcome=outcome, reason=reason,
+                     exports=exports, peer=peer)
+
+    if not user or not user.strip():
+        log("unauthenticated", reason="no_user")
+        raise AccessDenied("say who is asking (user name): every run is audited")
 
     catalogue = load_catalogue()
     try:
@@ -182,7 +185,7 @@ def run_query(name: str, municipality: int, raw_params: Mapping[str, Sequence[st
         if query is None or not caller.may_run(query):
             raise AccessDenied(f"role {role} may not run query {name!r} (see `toshav query --list --role {role}`)")
     except AccessDenied:
-        log("denied")
+        log("denied", reason="role")
         raise
     try:
         values = parse_parameters(query, raw_params)

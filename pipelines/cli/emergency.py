@@ -169,7 +169,7 @@ def query_audit(
     for col in ("at", "user", "role", "channel", "query", "parameters", "rows", "outcome", "exports"):
         table.add_column(col, overflow="fold", no_wrap=col in ("at", "query"))
     for e in log.entries(since=since):
-        table.add_row(e.at.isoformat(sep=" "), e.user_name, e.role, e.channel, e.query,
+        table.add_row(e.at.isoformat(sep=" "), e.subject, e.role, e.channel, e.query,
                       ", ".join(f"{k}={'|'.join(v) if isinstance(v, list) else v}" for k, v in e.parameters.items()),
                       "" if e.row_count is None else str(e.row_count), e.outcome, e.exports or "")
     console.print(table)

@@ -40,7 +40,7 @@ def test_query_prints_the_table_and_writes_csv_and_xlsx(fresh_home, tmp_path):
     assert [c.value for c in ws[1]] == rows[0]
     assert ws.max_row == 4
     [entry] = AuditLog.of(MUNI, fresh_home).entries()
-    assert (entry.user_name, entry.row_count, entry.exports) == ("dana", 3, "csv,xlsx")
+    assert (entry.subject, entry.row_count, entry.exports) == ("dana", 3, "csv,xlsx")
 
 
 def test_denied_and_invalid_exit_codes(fresh_home):
@@ -52,7 +52,7 @@ def test_denied_and_invalid_exit_codes(fresh_home):
     nouser = runner.invoke(app, ["query", "household", "--role", "emergency_manager", "-m", str(MUNI),
                                  "-p", "street_code=416", "-p", "house_number=12", "--home", str(fresh_home)])
     assert nouser.exit_code == 3
-    assert [e.outcome for e in AuditLog.of(MUNI, fresh_home).entries()] == ["invalid", "denied"]
+    assert [e.outcome for e in AuditLog.of(MUNI, fresh_home).entries()] == ["unauthenticated", "invalid", "denied"]
 
 
 def test_audit_command_shows_runs(fresh_home):

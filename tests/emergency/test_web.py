@@ -57,7 +57,7 @@ def test_role_from_proxy_headers(fresh_home):
     assert picker_options(body.decode()) == ["alone_without_support", "yachad_not_located", "household"]
     assert denied == 403
     [entry] = AuditLog.of(MUNI, fresh_home).entries()
-    assert (entry.user_name, entry.role, entry.channel, entry.outcome) == ("yossi", "welfare", "web", "denied")
+    assert (entry.subject, entry.role, entry.channel, entry.outcome) == ("yossi", "welfare", "web", "denied")
 
 
 def test_typed_text_and_stored_names_are_escaped(home):
