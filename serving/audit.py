@@ -335,6 +335,14 @@ class AuditLog:
             args.append(int(limit))
         return self._rows(sql, args)
 
+    def rows_handed_out(self, subject: str, since: dt.datetime) -> int:
+        """How many rows `subject` was handed since `since` (granted runs), for the per-role hourly limits."""
+        if not self.path.exists():
+            return 0
+        with closing(self._connect()) as con:
+            return con.execute("SELECT coalesce(sum(row_count), 0) FROM audit_records WHERE subject = ? AND at >= ?"
+                               " AND outcome = 'ok'", (clip(subject), since.strftime(_TIME_FORMAT))).fetchone()[0]
+
     def verify(self) -> list[Problem]:
         """Every edited, deleted or reordered record, named by sequence number; [] when the log is intact."""
         if not self.path.exists():

@@ -9,6 +9,7 @@ Denied, invalid and failed runs are audited too.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections import OrderedDict
@@ -34,6 +35,10 @@ _street_cache_lock = threading.Lock()
 
 class ResidentFileUnavailable(RuntimeError):
     """The municipality has no published resident file."""
+
+
+class RateLimited(PermissionError):
+    """The caller's role allows fewer rows an hour than this run would hand out."""
 
 
 class QueryFailed(RuntimeError):
@@ -213,6 +218,13 @@ def run_query(name: str, municipality: int, raw_params: Mapping[str, Sequence[st
     except Exception:
         log("error")
         raise
+    if caller.rows_per_hour is not None:
+        used = audit.rows_handed_out(user.strip(), dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+                                     - dt.timedelta(hours=1))
+        if used + len(rows) > caller.rows_per_hour:
+            log("rate_limited", len(rows), reason="rows_per_hour")
+            raise RateLimited(f"role {caller.name} may be handed {caller.rows_per_hour} rows an hour; "
+                              f"{used} were handed out in the last hour and this list has {len(rows)}")
     log("ok", len(rows))
     return QueryResult(
         query=query, role=caller, municipality=int(municipality), columns=columns,

@@ -25,7 +25,8 @@ from fastapi.templating import Jinja2Templates
 from serving import exports
 from serving.catalogue import load_catalogue
 from serving.parameters import ParameterError
-from serving.queries import QueryFailed, ResidentFileUnavailable, run_query
+from serving.identity import check_csrf
+from serving.queries import QueryFailed, RateLimited, ResidentFileUnavailable, run_query
 from serving.roles import AccessDenied, runnable_queries
 
 HERE = Path(__file__).parent
@@ -44,7 +45,8 @@ def _css() -> bytes:
 def render(request: Request, status: int, title: str, **context: Any) -> HTMLResponse:
     settings = request.app.state.settings
     caller = getattr(request.state, "caller", None)
-    base = dict(title=title, municipality=settings.municipality, who=caller, queries=None, current=None,
+    base = dict(title=title, municipality=settings.municipality,
+                who=None if context.get("logged_out") else caller, queries=None, current=None, logged_out=False,
                 show_form=False, error=None, result=None, raw={}, labels=load_catalogue().labels,
                 csrf_token=getattr(request.state, "csrf_token", None),
                 identity_note=request.app.state.identity.note)
@@ -63,11 +65,13 @@ async def home(request: Request) -> Response:
     queries = runnable_queries(caller.role)
     wanted = request.query_params.get("q")
     current = next((q for q in queries if q.name == wanted), queries[0] if queries else None)
+    await request.app.state.audit_request(request.scope, "ok", query="/")
     return render(request, 200, "רשימות חירום", queries=queries, current=current, show_form=True,
                   error=None if current else "אין רשימות שהתפקיד רשאי להריץ.")
 
 
-async def _form(request: Request) -> tuple[str, str, dict[str, list[str]]]:
+async def _form(request: Request) -> tuple[str, str, dict[str, list[str]], bool]:
+    """The query name, export format, parameters, and whether the form carried this session's CSRF token."""
     form = await request.form(max_files=0, max_fields=200)
     raw: dict[str, list[str]] = {}
     for k, v in form.multi_items():
@@ -75,7 +79,8 @@ async def _form(request: Request) -> tuple[str, str, dict[str, list[str]]]:
             raw.setdefault(k, []).append(v)
     name = (raw.get("q") or [""])[0]
     fmt = (raw.get("format") or ["csv"])[0]
-    return name, fmt, {k: v for k, v in raw.items() if k not in RESERVED_FIELDS}
+    csrf_ok = len(raw.get("csrf_token", [])) == 1 and check_csrf(request, raw["csrf_token"][0])
+    return name, fmt, {k: v for k, v in raw.items() if k not in RESERVED_FIELDS}, csrf_ok
 
 
 async def _run(request: Request, name: str, raw: dict[str, list[str]], export: str | None):
@@ -87,7 +92,10 @@ async def _run(request: Request, name: str, raw: dict[str, list[str]], export: s
 
 
 async def _answer(request: Request, export: bool) -> Response:
-    name, fmt, raw = await _form(request)
+    name, fmt, raw, csrf_ok = await _form(request)
+    if not csrf_ok:
+        await request.app.state.audit_refusal(request.scope, "denied", "csrf", query=name)
+        return render(request, 403, "אין הרשאה", error="הטופס אינו בתוקף (חסר אסימון CSRF); טענו את העמוד מחדש.")
     if export and fmt not in CONTENT_TYPES:
         await request.app.state.audit_refusal(request.scope, "invalid", "export_format", query=name)
         return PlainTextResponse("unknown format", status_code=400)
@@ -101,6 +109,8 @@ async def _answer(request: Request, export: bool) -> Response:
         return render(request, 403, "אין הרשאה", **page, error=str(e))
     except ParameterError as e:
         return render(request, 400, "פרמטרים שגויים", **page, show_form=True, error=str(e))
+    except RateLimited as e:
+        return render(request, 429, "הגעת למכסת השורות", **page, error=str(e))
     except ResidentFileUnavailable as e:
         return render(request, 503, "תיק התושב אינו זמין", **page, error=str(e))
     except QueryFailed as e:

@@ -117,26 +117,57 @@ def query(
 @app.command()
 def serve(
     municipality: int = typer.Option(..., "--municipality", "-m", help="CBS locality code, e.g. 6600"),
-    host: str = typer.Option("127.0.0.1", help="Address to listen on (keep 127.0.0.1 unless behind a proxy)"),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on; beyond loopback needs --auth oidc or proxy"),
     port: int = typer.Option(8050, help="Port"),
-    role: Optional[str] = typer.Option(None, "--role", "-r", help="Role of everyone using this server"),
-    user: Optional[str] = typer.Option(None, "--user", "-u", help="User name recorded in the audit log"),
-    role_header: Optional[str] = typer.Option(None, help="Take the role from this request header (set by a proxy)"),
-    user_header: Optional[str] = typer.Option(None, help="Take the user from this request header (set by a proxy)"),
+    auth: Optional[str] = typer.Option(None, help="local | oidc | proxy (default: oidc when TOSHAV_OIDC_ISSUER "
+                                                  "is set, else local)"),
+    role: Optional[str] = typer.Option(None, "--role", "-r", help="Local mode: the role of the one person"),
+    allowed_host: list[str] = typer.Option([], help="Host name people use to reach the page (repeatable)"),
+    public_url: Optional[str] = typer.Option(None, help="The page's public URL (https://...): login callback, "
+                                                        "Secure cookies"),
+    trusted_proxy: list[str] = typer.Option([], help="Proxy mode: address or network of the proxy (repeatable)"),
+    proxy_user_header: str = typer.Option("X-Forwarded-User", help="Proxy mode: header naming the user"),
+    proxy_groups_header: str = typer.Option("X-Forwarded-Groups", help="Proxy mode: header with the groups"),
     home: Optional[Path] = typer.Option(None, help="Data directory (default $TOSHAV_HOME or ./toshav-data)"),
 ) -> None:
-    """Serve the read-only Hebrew page of the emergency queries. There is no login: see docs/emergency.md."""
-    from serving.app import ServeSettings, create_app
-    from serving.identity import CallerSource
+    """Serve the read-only Hebrew page of the emergency queries, to people who log in (docs/security.md)."""
+    import os
+    from urllib.parse import urlsplit
+
+    from serving.app import ServeSettings, UnsafeToServe, create_app
+    from serving.identity import LocalIdentity, OidcIdentity, OidcSettings, ProxyIdentity
     from serving.server import serve as serve_app
 
     try:
-        callers = CallerSource(role=role, user=user, role_header=role_header, user_header=user_header)
-    except ValueError as e:
+        oidc = OidcSettings.from_env(os.environ)
+        mode = auth or ("oidc" if oidc else "local")
+        if mode == "local":
+            if not role:
+                raise ValueError("local mode needs --role (the role of the one person using this page)")
+            identity = LocalIdentity(role)
+        elif mode == "oidc":
+            if oidc is None:
+                raise ValueError("--auth oidc needs TOSHAV_OIDC_ISSUER, TOSHAV_OIDC_CLIENT_ID and "
+                                 "TOSHAV_OIDC_CLIENT_SECRET in the environment")
+            identity = OidcIdentity(oidc, public_url=public_url)
+        elif mode == "proxy":
+            identity = ProxyIdentity(trusted_proxy, user_header=proxy_user_header,
+                                     groups_header=proxy_groups_header, public_url=public_url)
+        else:
+            raise ValueError(f"--auth is local, oidc or proxy, not {mode!r}")
+        hosts = tuple(allowed_host) + ((urlsplit(public_url).netloc,) if public_url else ())
+        settings = ServeSettings(municipality, identity=identity, home=home, host=host, allowed_hosts=hosts,
+                                 **({"session_secret": os.environ["TOSHAV_SESSION_SECRET"]}
+                                    if os.environ.get("TOSHAV_SESSION_SECRET") else {}))
+        app_ = create_app(settings)
+    except (ValueError, UnsafeToServe) as e:
         errors.print(f"[red]{e}[/red]")
         raise typer.Exit(EXIT_INVALID)
-    errors.print(f"serving municipality {municipality} on http://{host}:{port}/ ({callers.describe()}); Ctrl-C stops")
-    serve_app(create_app(ServeSettings(municipality, identity=callers, home=home)), host, port)
+    base = f"http://{host}:{port}"
+    errors.print(f"serving municipality {municipality} on {base}/ ({identity.describe()}); Ctrl-C stops")
+    if isinstance(identity, LocalIdentity):
+        errors.print(f"open this link (it holds the access token; do not share it):\n    {identity.login_url(base)}")
+    serve_app(app_, host, port)
 
 
 @app.command("query-audit")
