@@ -1,4 +1,5 @@
 import oidc_provider_mock
+from tests.emergency.conftest import crafted_file, fresh_home, home  # noqa: F401  (the crafted resident file)
 import pytest
 
 from tests.serving.oidc import running_provider
