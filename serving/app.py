@@ -27,6 +27,7 @@ from pipelines.private_files import exposed
 from pipelines.settings import toshav_home
 from serving import guards, web
 from serving.audit import AuditLog
+from serving.limits import REQUESTS_PER_MINUTE, RequestRate
 from serving.identity import (IDLE_SECONDS, LOOPBACK_NAMES, SESSION_COOKIE, LocalIdentity, NotAuthenticated,
                               OidcIdentity, Refused, check_csrf, csrf_token, is_loopback)
 
@@ -51,6 +52,7 @@ class ServeSettings:
     max_body: int = MAX_BODY
     request_seconds: float = REQUEST_SECONDS
     query_workers: int = QUERY_WORKERS
+    requests_per_minute: int = REQUESTS_PER_MINUTE
 
 
 def check_safe(settings: ServeSettings) -> None:
@@ -84,6 +86,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
     app.state.identity = identity
     app.state.workers = anyio.CapacityLimiter(settings.query_workers)
     app.state.audit = audit
+    rate = RequestRate(settings.requests_per_minute)
 
     async def audit_request(scope: dict, outcome: str, reason: str = "", query: str = "",
                             row_count: int | None = None) -> None:
@@ -117,6 +120,9 @@ def create_app(settings: ServeSettings) -> FastAPI:
             await audit_request(request.scope, "ok", "login", query="login")
             return answer
         request.state.caller = answer
+        if not rate.allow(answer.subject):
+            await audit_request(request.scope, "rate_limited", "requests_per_minute")
+            return web.render(request, 429, "יותר מדי בקשות", error="too many requests; wait a minute")
         request.state.csrf_token = csrf_token(request)
         return await call_next(request)
 

@@ -50,6 +50,15 @@ def _show_notes(result) -> None:
                      + ", ".join(c.name for c in result.hidden_columns))
 
 
+def cli_subject(name: str = "") -> str:
+    """Who runs a command: the operating-system account (what the machine vouches for), and the name they give."""
+    import getpass
+
+    account = getpass.getuser()
+    name = name.strip()
+    return f"{account} as {name}" if name and name != account else account
+
+
 def _list_queries(role_name: str) -> None:
     from serving.roles import role, runnable_queries
 
@@ -71,7 +80,7 @@ def query(
     municipality: Optional[int] = typer.Option(None, "--municipality", "-m", help="CBS locality code, e.g. 6600"),
     param: list[str] = typer.Option([], "--param", "-p", help="name=value; lists comma-separated or repeated"),
     role: str = typer.Option(..., "--role", "-r", help="Your role (schemas/roles.yaml)"),
-    user: str = typer.Option("", "--user", "-u", help="Your name, for the audit log"),
+    user: str = typer.Option("", "--user", "-u", help="Your name, recorded beside your login account"),
     csv: Optional[Path] = typer.Option(None, "--csv", help="Also write the list as CSV (UTF-8 with BOM)"),
     xlsx: Optional[Path] = typer.Option(None, "--xlsx", help="Also write the list as XLSX"),
     list_queries: bool = typer.Option(False, "--list", help="List the queries your role may run"),
@@ -79,6 +88,7 @@ def query(
     home: Optional[Path] = typer.Option(None, help="Data directory (default $TOSHAV_HOME or ./toshav-data)"),
 ) -> None:
     """Run a named emergency query: who needs help, where. Every run is audited (never the rows)."""
+    from pipelines.private_files import write_private_bytes
     from serving import exports
     from serving.parameters import ParameterError, raw_from_pairs
     from serving.roles import AccessDenied
@@ -92,7 +102,7 @@ def query(
             errors.print("give a query name and --municipality (or --list)")
             raise typer.Exit(EXIT_INVALID)
         formats = [f for f, path in (("csv", csv), ("xlsx", xlsx)) if path]
-        result = run_query(name, municipality, raw_from_pairs(param), role=role, user=user, channel="cli",
+        result = run_query(name, municipality, raw_from_pairs(param), role=role, user=cli_subject(user), channel="cli",
                            exports=formats, home=home)
     except AccessDenied as e:
         errors.print(f"[red]denied[/red]: {e}")
@@ -107,10 +117,10 @@ def query(
     _show_result(result, rtl)
     _show_notes(result)
     if csv:
-        csv.write_bytes(exports.csv_bytes(result.titles, result.rows))
+        write_private_bytes(csv, exports.csv_bytes(result.titles, result.rows))
         errors.print(f"wrote {csv}")
     if xlsx:
-        xlsx.write_bytes(exports.xlsx_bytes(result.titles, result.rows, result.query.title_he))
+        write_private_bytes(xlsx, exports.xlsx_bytes(result.titles, result.rows, result.query.title_he))
         errors.print(f"wrote {xlsx}")
 
 

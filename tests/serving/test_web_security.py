@@ -127,3 +127,33 @@ def test_slow_loris_connections_are_closed(fresh_home):
         for s in sockets:
             s.close()
     assert all(closed)
+
+
+def test_requests_per_minute_per_person_are_limited(fresh_home):
+    identity = LocalIdentity("welfare", subject="yossi")
+    app = create_app(ServeSettings(MUNI, identity=identity, home=fresh_home, requests_per_minute=5))
+    from serving.server import running
+
+    with running(app) as base, httpx.Client(base_url=base) as client:
+        client.get(identity.login_url(base))
+        statuses = [client.get("/").status_code for _ in range(6)]
+    assert statuses == [200] * 5 + [429]
+    assert [e.reason for e in audit_of(fresh_home) if e.outcome == "rate_limited"] == ["requests_per_minute"]
+
+
+def test_rows_per_hour_per_role_are_limited(fresh_home, monkeypatch):
+    from dataclasses import replace
+
+    from serving import roles
+    from serving.queries import RateLimited
+    from tests.emergency.helpers import run
+
+    welfare = replace(roles.load_roles()["welfare"], rows_per_hour=4)
+    monkeypatch.setitem(roles.load_roles(), "welfare", welfare)
+    first = run(fresh_home, "alone_without_support", role="welfare", user="yossi")          # 3 rows
+    with pytest.raises(RateLimited):
+        run(fresh_home, "alone_without_support", role="welfare", user="yossi")              # 3 more: over 4
+    other = run(fresh_home, "alone_without_support", role="welfare", user="rina")           # another person
+    assert len(first.rows) == len(other.rows) == 3
+    limited = [e for e in audit_of(fresh_home) if e.outcome == "rate_limited"]
+    assert [(e.subject, e.row_count, e.reason) for e in limited] == [("yossi", 3, "rows_per_hour")]
