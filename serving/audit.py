@@ -258,6 +258,7 @@ class AuditLog:
 
     def __init__(self, path: Path, *, key: bytes | None = None, sink: Sink | None = None):
         self.path = Path(path)
+        self._ready = False
         self._key = key
         self.sink = sink if sink is not None else sink_from(os.environ.get("TOSHAV_AUDIT_SINK"),
                                                             self.path.with_suffix(".jsonl"))
@@ -277,11 +278,15 @@ class AuditLog:
 
     def _connect(self) -> sqlite3.Connection:
         private_dir(self.path.parent)
+        if not self.path.exists():
+            self._ready = False          # a new (or removed and recreated) file gets its schema again
         con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        con.execute("PRAGMA journal_mode=WAL")
-        con.executescript(SCHEMA)
-        for p in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
-            private_file(p)
+        if not self._ready:          # once per process and file: schema, WAL, owner-only modes
+            con.execute("PRAGMA journal_mode=WAL")
+            con.executescript(SCHEMA)
+            for p in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+                private_file(p)
+            self._ready = True
         return con
 
     def record(self, *, municipality: int, subject: str, role: str, channel: str, query: str,
