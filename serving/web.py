@@ -21,6 +21,7 @@ import anyio
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from serving import exports
 from serving.catalogue import load_catalogue
@@ -36,6 +37,19 @@ CONTENT_TYPES = {"csv": "text/csv; charset=utf-8",
 RESERVED_FIELDS = ("q", "format", "csrf_token")
 
 router = APIRouter(include_in_schema=False)
+
+
+def table_body(result) -> Markup:
+    """The result's <tbody> rows, every cell escaped; phone numbers left-to-right. Built in Python, not in a
+    template loop: a city-wide list of 20,000 rows x 18 columns renders in a fraction of the template's time."""
+    ltr = [c.format == "phone" for c in result.columns]
+    opening = ['<td class="ltr">' if is_ltr else "<td>" for is_ltr in ltr]
+    return Markup("".join(
+        "<tr>" + "".join(f"{o}{escape('' if v is None else v)}</td>" for o, v in zip(opening, row)) + "</tr>"
+        for row in result.rows))
+
+
+TEMPLATES.env.filters["table_body"] = table_body
 
 
 def _css() -> bytes:
