@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from pipelines.private_files import private_dir
 
 from connectors.errors import ToshavError
 
@@ -81,6 +82,7 @@ def fetch_streets(base_url: str = "https://data.gov.il", resource_id: str = STRE
 
 def save_streets(streets: list[Street], path: Path) -> None:
     """Write streets in the layout of the local copy (`city_code,city_name,street_code,street_name`)."""
+    private_dir(Path(path).parent)
     with open(path, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
         w.writerow(["city_code", "city_name", "street_code", "street_name"])

@@ -8,6 +8,7 @@ import warnings
 import dagster as dg
 
 from pipelines import defs as defs_package
+from pipelines.private_files import restrict_umask
 from pipelines.resources import default_resources
 
 
@@ -21,4 +22,5 @@ def build_definitions(resources: dict | None = None) -> dg.Definitions:
                                                        executor=dg.in_process_executor))
 
 
+restrict_umask()        # `dagster dev` loads this module: runs, logs and storage it writes are owner-only too
 defs = build_definitions()

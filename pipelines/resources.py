@@ -11,6 +11,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.settings import default_inbox, municipality_db_path, toshav_home
+from pipelines.private_files import private_dir, private_file
 
 
 class MunicipalityDuckDB(dg.ConfigurableResource):
@@ -44,12 +45,15 @@ class MunicipalityDuckDB(dg.ConfigurableResource):
     @contextmanager
     def connect(self, municipality: int | str, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         path = self.path(municipality)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         con = duckdb.connect(str(path), read_only=read_only)
         try:
             yield con
         finally:
             con.close()
+            if not read_only:
+                for p in (path, path.with_name(path.name + ".wal")):
+                    private_file(p)
 
 
 class Inbox(dg.ConfigurableResource):

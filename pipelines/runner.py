@@ -21,16 +21,18 @@ from pipelines.partitions import add_municipalities, municipality_key
 from pipelines.run_queue import ensure_not_busy
 from pipelines.resources import Inbox, MunicipalityDuckDB
 from pipelines.settings import toshav_home
+from pipelines.private_files import private_dir, restrict_umask, write_private_text
 
 
 def dagster_instance(home: Path) -> dg.DagsterInstance:
     """The persistent instance; created on first use with telemetry off (a municipality's runs are its business)."""
     os.environ.setdefault("DAGSTER_HOME", str(home / "dagster"))
     dagster_home = Path(os.environ["DAGSTER_HOME"])
-    dagster_home.mkdir(parents=True, exist_ok=True)
+    restrict_umask()        # Dagster writes run storage, logs and compute logs with the process umask
+    private_dir(dagster_home)
     config = dagster_home / "dagster.yaml"
     if not config.exists():
-        config.write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+        write_private_text(config, "telemetry:\n  enabled: false\n")
     return dg.DagsterInstance.get()
 
 

@@ -17,6 +17,7 @@ import duckdb
 
 from quality.measure import table_columns
 from quality.results import latest_results
+from pipelines.private_files import private_dir, write_private_text
 
 QUARANTINE_SQL = """
 WITH latest AS (SELECT source, max(delivery_id) AS delivery_id FROM deliveries WHERE status = 'ingested' GROUP BY source)
@@ -160,7 +161,7 @@ blocking check): its last results are shown.</p>
 
 def write_html(report: QualityReport, directory: Path) -> Path:
     """`<directory>/quality-<run>.html`: one page per pipeline run (re-writing it for the same run replaces it)."""
-    directory.mkdir(parents=True, exist_ok=True)
+    private_dir(directory)
     path = directory / f"quality-{(report.run_id or 'no-run')[:8]}.html"
-    path.write_text(render_html(report), encoding="utf-8")
+    write_private_text(path, render_html(report))
     return path

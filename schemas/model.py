@@ -33,6 +33,7 @@ class Table:
     description: str
     key: str
     fields: tuple[Field, ...] = field(default_factory=tuple)
+    membership_sensitivity: str | None = None   # being in this table at all says this much (a health profile)
 
     def __getitem__(self, name: str) -> Field:
         for f in self.fields:
@@ -66,7 +67,11 @@ def load_model() -> dict[str, Table]:
                     description=f.get("description", ""),
                 )
             )
-        tables[name] = Table(name=name, description=spec.get("description", ""), key=spec["key"], fields=tuple(fields))
+        membership = spec.get("membership_sensitivity")
+        if membership is not None and membership not in SENSITIVITY:
+            raise ValueError(f"resident_model.yaml: {name}.membership_sensitivity {membership!r} is not a sensitivity")
+        tables[name] = Table(name=name, description=spec.get("description", ""), key=spec["key"], fields=tuple(fields),
+                             membership_sensitivity=membership)
     return tables
 
 

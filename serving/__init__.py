@@ -1,5 +1,5 @@
 """Everything that reads the resident file for people and systems: the emergency page and its named queries,
-(to come) the open API, login and tokens, and the audit. `pipelines/` builds the resident file; `serving/` reads it.
+login and tokens, and the audit (the open API builds on them). `pipelines/` builds the resident file; `serving/` reads it.
 
 Emergency managers' named queries: "who needs help, where", answered in seconds, only to those allowed to ask.
 
@@ -12,6 +12,12 @@ queries a role may see is derived from the sensitivity classes of `schemas/resid
 - `queries`    runs a query for a caller: access check, bound parameters, audit record, display values
 - `cells`      how values are shown to field teams (Hebrew labels, local phone numbers, כן/לא)
 - `exports`    CSV (UTF-8 with BOM) and XLSX, formula injection neutralised
-- `audit`      the per-municipality audit log of every run, kept at least 24 months
-- `web`        the small read-only Hebrew page (`toshav serve`)
+- `audit`      the per-municipality audit log of every request, hash-chained, kept at least 24 months
+- `web`        the small read-only Hebrew page (`toshav serve`): routes and Jinja2 templates (`templates/`)
+- `app`        the one ASGI app (FastAPI) for page and API: settings, middleware stack, identity, routes
+- `guards`     ASGI middleware: security headers, body limit, request deadline, Host / Origin checks
+- `server`     uvicorn with bounded connections and a deadline for slow request heads
+- `identity`   who is asking: local token, OpenID Connect login, trusted proxy; sessions and CSRF
+- `limits`     requests per minute per person (rows per hour per role are counted from the audit)
+- `tokens`     bearer tokens of systems (OAuth2 client credentials) validated against the issuer's JWKS
 """

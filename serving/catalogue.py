@@ -175,7 +175,13 @@ def _column_format(name: str, fmt: str, labels: dict) -> str:
 
 
 def _sensitivity_of_fields(fields, model) -> str:
-    return most_sensitive(model[table][field].sensitivity for table, field in fields)
+    """The most sensitive of the fields a column comes from; a column that only a table with a membership
+    sensitivity can fill (every field from such tables) reveals membership, so it is at least that sensitive."""
+    own = most_sensitive(model[table][field].sensitivity for table, field in fields)
+    memberships = [model[table].membership_sensitivity for table, _ in fields]
+    if memberships and all(memberships):
+        return most_sensitive([own, *memberships])
+    return own
 
 
 @lru_cache(maxsize=None)

@@ -2,8 +2,10 @@
 
 Formula injection: a text cell that begins with `= + - @`, a tab or a carriage return would be run as a formula
 by Excel or LibreOffice (OWASP "CSV injection"); such cells get a leading apostrophe, which the spreadsheet shows
-as text. Only text is touched: numbers (a floor of -1) stay numbers. In XLSX every text cell is also written as a
-string cell, never as a formula.
+as text. The test is made on the cell as a spreadsheet may read it: NFKC-normalised (full-width `＝＋－＠` become
+`=+-@`), with leading whitespace and invisible direction marks (U+200E/F, U+202A-E, U+2066-9, U+061C, zero-width
+characters) stripped, since spreadsheets skip them. Only text is touched: numbers (a floor of -1) stay numbers.
+In XLSX every text cell is also written as a string cell, never as a formula.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from typing import Any
 
 from openpyxl import Workbook
@@ -19,12 +22,23 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+INVISIBLE_LEADERS = "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u061c\ufeff"
 _SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+def as_read(value: str) -> str:
+    """The text as a spreadsheet decides whether it is a formula: NFKC, leading blanks and direction marks gone."""
+    text = unicodedata.normalize("NFKC", value)
+    while text and (text[0].isspace() or text[0] in INVISIBLE_LEADERS):
+        if text[0] in "\t\r":
+            break                     # a leading tab or carriage return is itself a trigger
+        text = text[1:]
+    return text
 
 
 def neutralise(value: Any) -> Any:
     """A text cell that a spreadsheet would run as a formula, made inert; other values unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+    if isinstance(value, str) and (value.startswith(FORMULA_TRIGGERS) or as_read(value).startswith(FORMULA_TRIGGERS)):
         return "'" + value
     return value
 

@@ -28,7 +28,7 @@ from serving.parameters import ParameterError, parse_parameters
 from serving.roles import AccessDenied, Role, role as role_named
 from pipelines.settings import serving_db_path
 
-CHANNELS = ("cli", "web", "bench")
+CHANNELS = ("cli", "web", "api", "bench")
 _SAFE_DB_ERRORS = (duckdb.CatalogException, duckdb.BinderException, duckdb.ParserException)
 STREET_CACHE_SIZE = 512
 _street_cache: OrderedDict[tuple, tuple[int, str] | None] = OrderedDict()
@@ -37,6 +37,10 @@ _street_cache_lock = threading.Lock()
 
 class ResidentFileUnavailable(RuntimeError):
     """The municipality has no published resident file."""
+
+
+class RateLimited(PermissionError):
+    """The caller's role allows fewer rows an hour than this run would hand out."""
 
 
 class QueryFailed(RuntimeError):
@@ -170,20 +174,23 @@ def _given(raw: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
 
 def run_query(name: str, municipality: int, raw_params: Mapping[str, Sequence[str]], *, role: str, user: str,
               channel: str = "cli", exports: Iterable[str] = (), home: Path | None = None,
-              audit: AuditLog | None = None) -> QueryResult:
-    """Run a named query as `user` in `role`; every outcome is audited (never the rows)."""
-    if not user or not user.strip():
-        raise AccessDenied("say who is asking (user name): every run is audited")
+              audit: AuditLog | None = None, peer: str = "") -> QueryResult:
+    """Run a named query as `user` (the authenticated subject) in `role`; every outcome is audited (never the
+    rows), with the caller's `peer` address when it came over the network."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
     audit = audit or AuditLog.of(municipality, home)
     given = _given(raw_params)
     exports = tuple(exports)
 
-    def log(outcome: str, row_count: int | None = None) -> None:
-        audit.record(municipality=municipality, user_name=user.strip(), role=role, channel=channel, query=name,
-                     parameters=given, row_count=row_count, outcome=outcome,
-                     exports=",".join(exports) or None)
+    def log(outcome: str, row_count: int | None = None, reason: str = "") -> None:
+        audit.record(municipality=municipality, subject=(user or "").strip(), role=role, channel=channel,
+                     query=name, parameters=given, row_count=row_count, outcome=outcome, reason=reason,
+                     exports=exports, peer=peer)
+
+    if not user or not user.strip():
+        log("unauthenticated", reason="no_user")
+        raise AccessDenied("say who is asking (user name): every run is audited")
 
     catalogue = load_catalogue()
     try:
@@ -192,7 +199,7 @@ def run_query(name: str, municipality: int, raw_params: Mapping[str, Sequence[st
         if query is None or not caller.may_run(query):
             raise AccessDenied(f"role {role} may not run query {name!r} (see `toshav query --list --role {role}`)")
     except AccessDenied:
-        log("denied")
+        log("denied", reason="role")
         raise
     try:
         values = parse_parameters(query, raw_params)
@@ -227,6 +234,13 @@ def run_query(name: str, municipality: int, raw_params: Mapping[str, Sequence[st
     except Exception:
         log("error")
         raise
+    if caller.rows_per_hour is not None:
+        used = audit.rows_handed_out(user.strip(), dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+                                     - dt.timedelta(hours=1))
+        if used + len(rows) > caller.rows_per_hour:
+            log("rate_limited", len(rows), reason="rows_per_hour")
+            raise RateLimited(f"role {caller.name} may be handed {caller.rows_per_hour} rows an hour; "
+                              f"{used} were handed out in the last hour and this list has {len(rows)}")
     log("ok", len(rows))
     return QueryResult(
         query=query, role=caller, municipality=int(municipality), columns=columns,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Iterable
 
 from serving.catalogue import Column, Query, load_catalogue
 from schemas.loader import load_yaml
@@ -25,6 +26,8 @@ class Role:
     description: str
     clearance: str
     queries: frozenset[str] | None      # None = all
+    idp_groups: frozenset[str] = frozenset()
+    rows_per_hour: int | None = None    # None = no limit
 
     def cleared_for(self, sensitivity: str) -> bool:
         return SENSITIVITY.index(sensitivity) <= SENSITIVITY.index(self.clearance)
@@ -54,10 +57,23 @@ def load_roles() -> dict[str, Role]:
             if unknown:
                 raise ValueError(f"roles.yaml: role {name} names unknown queries {sorted(unknown)}")
             queries = frozenset(given)
+        groups = spec.get("idp_groups", [])
+        if not isinstance(groups, list) or not all(isinstance(g, str) and g for g in groups):
+            raise ValueError(f"roles.yaml: role {name}: idp_groups is a list of group or role names")
+        limit = spec.get("rows_per_hour")
+        if limit is not None and (not isinstance(limit, int) or limit < 0):
+            raise ValueError(f"roles.yaml: role {name}: rows_per_hour is a whole number of rows")
         roles[name] = Role(name=name, title_he=spec.get("title_he", name),
                            description=" ".join(spec.get("description", "").split()),
-                           clearance=spec["clearance"], queries=queries)
+                           clearance=spec["clearance"], queries=queries, idp_groups=frozenset(groups),
+                           rows_per_hour=limit)
     return roles
+
+
+def role_for_groups(groups: Iterable[str]) -> Role | None:
+    """The role an identity provider's groups (or app roles) give: the first role in roles.yaml that lists one."""
+    held = set(groups)
+    return next((r for r in load_roles().values() if r.idp_groups & held), None)
 
 
 def role(name: str) -> Role:

@@ -31,6 +31,14 @@ def toshav(debug: bool = typer.Option(False, "--debug", help="On an error, show 
     """Toshav (תושב): feeds MuniForce's resident file from municipal and government sources."""
     if debug:
         os.environ["TOSHAV_DEBUG"] = "1"
+    from pipelines.private_files import exposed, restrict_umask
+    from pipelines.settings import toshav_home
+
+    restrict_umask()            # everything this process creates is owner-only (docs/security.md)
+    readable = exposed(toshav_home(), limit=1)
+    if readable:
+        typer.echo(f"warning: {readable[0]} (and maybe more under {toshav_home()}) can be read by other users; "
+                   f"run `chmod -R go-rwx {toshav_home()}`", err=True)
 
 
 def _load_commands() -> None:

@@ -52,6 +52,15 @@ def _show_notes(result) -> None:
                      + ", ".join(c.name for c in result.hidden_columns))
 
 
+def cli_subject(name: str = "") -> str:
+    """Who runs a command: the operating-system account (what the machine vouches for), and the name they give."""
+    import getpass
+
+    account = getpass.getuser()
+    name = name.strip()
+    return f"{account} as {name}" if name and name != account else account
+
+
 def _list_queries(role_name: str) -> None:
     from serving.roles import role, runnable_queries
 
@@ -73,7 +82,7 @@ def query(
     municipality: Optional[int] = typer.Option(None, "--municipality", "-m", help="CBS locality code, e.g. 6600"),
     param: list[str] = typer.Option([], "--param", "-p", help="name=value; lists comma-separated or repeated"),
     role: str = typer.Option(..., "--role", "-r", help="Your role (schemas/roles.yaml)"),
-    user: str = typer.Option("", "--user", "-u", help="Your name, for the audit log"),
+    user: str = typer.Option("", "--user", "-u", help="Your name, recorded beside your login account"),
     csv: Optional[Path] = typer.Option(None, "--csv", help="Also write the list as CSV (UTF-8 with BOM)"),
     xlsx: Optional[Path] = typer.Option(None, "--xlsx", help="Also write the list as XLSX"),
     list_queries: bool = typer.Option(False, "--list", help="List the queries your role may run"),
@@ -81,6 +90,7 @@ def query(
     home: Optional[Path] = typer.Option(None, help="Data directory (default $TOSHAV_HOME or ./toshav-data)"),
 ) -> None:
     """Run a named emergency query: who needs help, where. Every run is audited (never the rows)."""
+    from pipelines.private_files import write_private_bytes
     from serving import exports
     from serving.parameters import ParameterError, raw_from_pairs
     from serving.roles import AccessDenied
@@ -94,7 +104,7 @@ def query(
             errors.print("give a query name and --municipality (or --list)")
             raise typer.Exit(EXIT_INVALID)
         formats = [f for f, path in (("csv", csv), ("xlsx", xlsx)) if path]
-        result = run_query(name, municipality, raw_from_pairs(param), role=role, user=user, channel="cli",
+        result = run_query(name, municipality, raw_from_pairs(param), role=role, user=cli_subject(user), channel="cli",
                            exports=formats, home=home)
     except AccessDenied as e:
         errors.print(f"[red]denied[/red]: {e}")
@@ -109,41 +119,67 @@ def query(
     _show_result(result, rtl)
     _show_notes(result)
     if csv:
-        csv.write_bytes(exports.csv_bytes(result.titles, result.rows, result.preamble))
+        write_private_bytes(csv, exports.csv_bytes(result.titles, result.rows, result.preamble))
         errors.print(f"wrote {csv}")
     if xlsx:
-        xlsx.write_bytes(exports.xlsx_bytes(result.titles, result.rows, result.query.title_he, result.preamble))
+        write_private_bytes(xlsx, exports.xlsx_bytes(result.titles, result.rows, result.query.title_he, result.preamble))
         errors.print(f"wrote {xlsx}")
 
 
 @app.command()
 def serve(
     municipality: int = typer.Option(..., "--municipality", "-m", help="CBS locality code, e.g. 6600"),
-    host: str = typer.Option("127.0.0.1", help="Address to listen on (keep 127.0.0.1 unless behind a proxy)"),
+    host: str = typer.Option("127.0.0.1", help="Address to listen on; beyond loopback needs --auth oidc or proxy"),
     port: int = typer.Option(8050, help="Port"),
-    role: Optional[str] = typer.Option(None, "--role", "-r", help="Role of everyone using this server"),
-    user: Optional[str] = typer.Option(None, "--user", "-u", help="User name recorded in the audit log"),
-    role_header: Optional[str] = typer.Option(None, help="Take the role from this request header (set by a proxy)"),
-    user_header: Optional[str] = typer.Option(None, help="Take the user from this request header (set by a proxy)"),
+    auth: Optional[str] = typer.Option(None, help="local | oidc | proxy (default: oidc when TOSHAV_OIDC_ISSUER "
+                                                  "is set, else local)"),
+    role: Optional[str] = typer.Option(None, "--role", "-r", help="Local mode: the role of the one person"),
+    allowed_host: list[str] = typer.Option([], help="Host name people use to reach the page (repeatable)"),
+    public_url: Optional[str] = typer.Option(None, help="The page's public URL (https://...): login callback, "
+                                                        "Secure cookies"),
+    trusted_proxy: list[str] = typer.Option([], help="Proxy mode: address or network of the proxy (repeatable)"),
+    proxy_user_header: str = typer.Option("X-Forwarded-User", help="Proxy mode: header naming the user"),
+    proxy_groups_header: str = typer.Option("X-Forwarded-Groups", help="Proxy mode: header with the groups"),
     home: Optional[Path] = typer.Option(None, help="Data directory (default $TOSHAV_HOME or ./toshav-data)"),
 ) -> None:
-    """Serve the read-only Hebrew page of the emergency queries. There is no login: see docs/emergency.md."""
-    from serving.web import CallerSource, make_server
+    """Serve the read-only Hebrew page of the emergency queries, to people who log in (docs/security.md)."""
+    import os
+    from urllib.parse import urlsplit
+
+    from serving.app import ServeSettings, UnsafeToServe, create_app
+    from serving.identity import LocalIdentity, OidcIdentity, OidcSettings, ProxyIdentity
+    from serving.server import serve as serve_app
 
     try:
-        callers = CallerSource(role=role, user=user, role_header=role_header, user_header=user_header)
-    except ValueError as e:
+        oidc = OidcSettings.from_env(os.environ)
+        mode = auth or ("oidc" if oidc else "local")
+        if mode == "local":
+            if not role:
+                raise ValueError("local mode needs --role (the role of the one person using this page)")
+            identity = LocalIdentity(role)
+        elif mode == "oidc":
+            if oidc is None:
+                raise ValueError("--auth oidc needs TOSHAV_OIDC_ISSUER, TOSHAV_OIDC_CLIENT_ID and "
+                                 "TOSHAV_OIDC_CLIENT_SECRET in the environment")
+            identity = OidcIdentity(oidc, public_url=public_url)
+        elif mode == "proxy":
+            identity = ProxyIdentity(trusted_proxy, user_header=proxy_user_header,
+                                     groups_header=proxy_groups_header, public_url=public_url)
+        else:
+            raise ValueError(f"--auth is local, oidc or proxy, not {mode!r}")
+        hosts = tuple(allowed_host) + ((urlsplit(public_url).netloc,) if public_url else ())
+        settings = ServeSettings(municipality, identity=identity, home=home, host=host, allowed_hosts=hosts,
+                                 **({"session_secret": os.environ["TOSHAV_SESSION_SECRET"]}
+                                    if os.environ.get("TOSHAV_SESSION_SECRET") else {}))
+        app_ = create_app(settings)
+    except (ValueError, UnsafeToServe) as e:
         errors.print(f"[red]{e}[/red]")
         raise typer.Exit(EXIT_INVALID)
-    server = make_server(municipality, host=host, port=port, callers=callers, home=home)
-    errors.print(f"serving municipality {municipality} on http://{host}:{server.server_address[1]}/ "
-                 f"({callers.describe()}); Ctrl-C stops")
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    base = f"http://{host}:{port}"
+    errors.print(f"serving municipality {municipality} on {base}/ ({identity.describe()}); Ctrl-C stops")
+    if isinstance(identity, LocalIdentity):
+        errors.print(f"open this link (it holds the access token; do not share it):\n    {identity.login_url(base)}")
+    serve_app(app_, host, port)
 
 
 @app.command("query-audit")
@@ -171,7 +207,7 @@ def query_audit(
     for col in ("at", "user", "role", "channel", "query", "parameters", "rows", "outcome", "exports"):
         table.add_column(col, overflow="fold", no_wrap=col in ("at", "query"))
     for e in log.entries(since=since):
-        table.add_row(e.at.isoformat(sep=" "), e.user_name, e.role, e.channel, e.query,
+        table.add_row(e.at.isoformat(sep=" "), e.subject, e.role, e.channel, e.query,
                       ", ".join(f"{k}={'|'.join(v) if isinstance(v, list) else v}" for k, v in e.parameters.items()),
                       "" if e.row_count is None else str(e.row_count), e.outcome, e.exports or "")
     console.print(table)

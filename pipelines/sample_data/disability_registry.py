@@ -26,6 +26,7 @@ from pipelines.sample_data.population import ACTIVE, Population
 from pipelines.sample_data.random_streams import stream
 from pipelines.sample_data.truth import SourceRecords
 from schemas.sources import load_source
+from pipelines.private_files import private_dir, private_file
 
 SOURCE = "disability_registry"
 SHEET = "מאגר"
@@ -113,9 +114,10 @@ class _FixedTimeZip(zipfile.ZipFile):
 def _save_reproducibly(wb: Workbook, path: Path, when: dt.datetime) -> None:
     """Save with fixed document and zip entry times: same input, same bytes."""
     wb.properties.created = wb.properties.modified = when
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     with _FixedTimeZip(path, when) as archive:
         ExcelWriter(wb, archive).save()
+    private_file(path)
 
 
 def write(pop: Population, dirt: Dirt, seed: int, path: Path) -> tuple[SourceRecords, np.ndarray]:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from pipelines.private_files import write_private_bytes
 
 CSV_EOL = "\r\n"   # Windows exports
 
@@ -47,8 +48,7 @@ def write_csv(path: Path, header: list[str], columns: list[pa.Array], encoding: 
     except UnicodeEncodeError as e:   # the codec's message quotes the character: name the line instead
         line = text.count(CSV_EOL, 0, e.start) + 1
         raise ValueError(f"{path.name}: line {line} holds a character {encoding} cannot encode") from None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    write_private_bytes(path, data)
 
 
 def _json_value(values: pa.Array) -> pa.Array:
@@ -65,5 +65,4 @@ def write_jsonl(path: Path, columns: dict[str, pa.Array]) -> None:
         parts.append(_json_value(values))
     parts.append(pa.scalar("}\n"))
     lines = pc.binary_join_element_wise(*parts, "")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(_utf8_bytes(lines))
+    write_private_bytes(path, _utf8_bytes(lines))

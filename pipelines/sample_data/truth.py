@@ -14,6 +14,7 @@ from pipelines.sample_data import households as hh, needs as nd
 from pipelines.sample_data.phones import e164
 from pipelines.sample_data.population import STATUS, Population
 from schemas.sources import SOURCES
+from pipelines.private_files import private_dir, private_file
 
 RECORDS_SCHEMA = pa.schema([
     ("source", pa.string()),
@@ -63,9 +64,10 @@ class SourceRecords:
 
 
 def write_records(path: Path, population: Population, parts: list[SourceRecords]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tables = [p.table(population) for p in parts]
     pq.write_table(pa.concat_tables(tables) if tables else RECORDS_SCHEMA.empty_table(), path)
+    private_file(path)
 
 
 def truth_codes(pop: Population) -> tuple[np.ndarray, np.ndarray]:
@@ -114,8 +116,9 @@ def write_persons(path: Path, pop: Population, consent: np.ndarray) -> None:
         "consent": pa.array(consent, pa.string()),
         "in_sources": lists_from_flags(in_sources, SOURCES),
     })
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     pq.write_table(table, path)
+    private_file(path)
 
 
 def _e164_or_null(national: np.ndarray) -> pa.Array:

@@ -11,6 +11,7 @@ from connectors.muniforce.standin import start_standin
 from pipelines.definitions import build_definitions, defs
 from pipelines.resources import Inbox, MuniForce, MunicipalityDuckDB
 from pipelines.sample_data import generate
+from pipelines.private_files import exposed
 from pipelines.settings import municipality_db_path
 from schemas.sources import SOURCES
 
@@ -67,6 +68,10 @@ def test_full_chain_materializes_and_syncs(generated, tmp_path):
         assert checks and all(c.passed for c in checks if c.severity == dg.AssetCheckSeverity.ERROR)
 
         _assert_no_personal_values(first, generated)
+        # everything written is owner-only, whatever the test process's umask: the data folder, the stand-in's,
+        # and the generated inbox and ground truth
+        assert exposed(home) == [] and exposed(generated) == []
+        assert exposed(tmp_path / "standin.sqlite3") == []
 
         con = duckdb.connect(str(municipality_db_path(MUNI, home)), read_only=True)
         # nothing lost: every delivered row is staged or quarantined

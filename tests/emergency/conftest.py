@@ -13,6 +13,7 @@ import pytest
 
 import schemas
 from pipelines.normalize.addresses import load_reference_streets
+from pipelines.private_files import privatize_tree
 from pipelines.publishing import publish
 from pipelines.settings import municipality_db_path
 
@@ -173,4 +174,5 @@ def _home_with(home: Path, crafted_file: Path) -> Path:
     shutil.copyfile(crafted_file, path)
     with duckdb.connect(str(path)) as con:
         publish(con, MUNI, home, run_id="crafted")
+    privatize_tree(home)           # as toshav writes it: owner-only (the page refuses a readable home)
     return home

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import threading
+import re
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+import httpx
+
 from serving.queries import QueryResult, run_query
-from serving.web import CallerSource, make_server
+from serving.app import ServeSettings, create_app
+from serving.identity import LocalIdentity
+from serving.server import running
 
 MUNI = 6600
 
@@ -33,14 +37,27 @@ def column(result: QueryResult, name: str) -> list:
 
 
 @contextmanager
-def serving(home: Path, callers: CallerSource) -> Iterator[str]:
-    """The emergency web server on 127.0.0.1 and a free port, shut down when the block ends."""
-    server = make_server(MUNI, callers=callers, host="127.0.0.1", port=0, home=home, quiet=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+def serving(home: Path, identity) -> Iterator[str]:
+    """The emergency page served by uvicorn on 127.0.0.1 and a free port, shut down when the block ends."""
+    with running(create_app(ServeSettings(MUNI, identity=identity, home=home))) as base:
+        yield base
+
+
+@contextmanager
+def local_page(home: Path, role: str = "emergency_manager", subject: str = "dana") -> Iterator[httpx.Client]:
+    """The page in local mode, and a client that opened the printed link (so it holds the session cookie)."""
+    identity = LocalIdentity(role, subject=subject)
+    with serving(home, identity) as base, httpx.Client(base_url=base, timeout=30) as client:
+        opened = client.get(identity.login_url(base))
+        assert opened.status_code == 303 and "token" not in opened.headers["location"]
+        yield client
+
+
+def csrf_of(client: httpx.Client) -> str:
+    page = client.get("/").text
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def post_form(client: httpx.Client, path: str, data: dict, **kwargs) -> httpx.Response:
+    """POST a form as the page does: with this session's CSRF token."""
+    return client.post(path, data={**data, "csrf_token": csrf_of(client)}, **kwargs)

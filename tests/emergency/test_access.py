@@ -62,6 +62,18 @@ def test_hidden_columns_are_not_even_selected():
     assert "needs_codes" not in final_select and "last_name" in final_select
 
 
+def test_a_role_without_profile_clearance_cannot_tell_who_has_a_profile(home):
+    """H01 has no emergency profile, H02 and E01 have one: nothing the engineer sees differs between them."""
+    engineer = run(home, "household", role="data_engineer", street="ז'בוטינסקי", house_number="12")
+    shown = {c.name for c in engineer.columns}
+    assert not shown & {"has_elevator", "emergency_contact_name", "emergency_contact_phone",
+                        "emergency_contact_relation", "yachad_status"}
+    profile_only = [i for i, c in enumerate(engineer.columns) if c.name not in ("floor",)
+                    and all(row[i] in ("", None) for row, k in zip(engineer.rows, keys(engineer)) if k == "H01")
+                    and any(row[i] not in ("", None) for row, k in zip(engineer.rows, keys(engineer)) if k != "H01")]
+    assert profile_only == []
+
+
 def test_welfare_runs_its_own_lists(home):
     assert keys(run(home, "alone_without_support", role="welfare")) == ["A01", "A02", "A04"]
 

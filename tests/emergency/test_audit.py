@@ -23,7 +23,7 @@ def test_every_run_is_recorded_with_its_outcome(fresh_home):
         run(fresh_home, "power_dependent", role="welfare", user="yossi")
 
     entries = list(reversed(AuditLog.of(MUNI, fresh_home).entries()))
-    assert [(e.user_name, e.role, e.channel, e.query, e.row_count, e.outcome, e.exports) for e in entries] == [
+    assert [(e.subject, e.role, e.channel, e.query, e.row_count, e.outcome, e.exports) for e in entries] == [
         ("dana", "emergency_manager", "cli", "evacuation_assistance", len(ok.rows), "ok", None),
         ("yossi", "welfare", "web", "alone_without_support", 3, "ok", "xlsx"),
         ("dana", "emergency_manager", "cli", "household", None, "invalid", None),
@@ -41,7 +41,7 @@ def test_the_audit_log_holds_no_row_data(fresh_home):
     shown -= {"ז'בוטינסקי", "12"}                                   # what the caller typed is a parameter
     assert shown                                                    # names, phones, needs, keys...
     with sqlite3.connect(audit_path(MUNI, fresh_home)) as con:
-        stored = " ".join(str(v) for row in con.execute("SELECT * FROM audit_log") for v in row)
+        stored = " ".join(str(v) for row in con.execute("SELECT * FROM audit_records") for v in row)
     assert not [v for v in shown if v in stored]
 
 
@@ -64,7 +64,7 @@ def test_no_audit_no_data(fresh_home):
 def test_records_are_kept_for_the_retention_period(tmp_path):
     log = AuditLog(tmp_path / "audit.sqlite")
     now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
-    common = dict(municipality=MUNI, user_name="dana", role="emergency_manager", channel="cli",
+    common = dict(municipality=MUNI, subject="dana", role="emergency_manager", channel="cli",
                   query="household", parameters={}, row_count=1, outcome="ok")
     log.record(at=now - dt.timedelta(days=31 * (RETENTION_MONTHS + 1)), **common)     # older than 24 months
     log.record(at=now - dt.timedelta(days=30 * (RETENTION_MONTHS - 1)), **common)     # 23 months old
@@ -74,11 +74,12 @@ def test_records_are_kept_for_the_retention_period(tmp_path):
         log.purge(older_than_months=12)
     with sqlite3.connect(log.path) as con:
         with pytest.raises(sqlite3.DatabaseError, match="kept 24 months"):
-            con.execute("DELETE FROM audit_log")
+            con.execute("DELETE FROM audit_records")
         with pytest.raises(sqlite3.DatabaseError, match="never changed"):
-            con.execute("UPDATE audit_log SET row_count = 0")
+            con.execute("UPDATE audit_records SET row_count = 0")
     assert len(log.entries()) == 3
 
     assert log.purge() == 1
-    assert len(log.entries()) == 2
+    assert [e.outcome for e in log.entries()] == ["purged", "ok", "ok"]      # the purge is itself recorded
     assert log.purge() == 0
+    assert log.verify() == []                                               # and the chain starts after it

@@ -13,7 +13,9 @@ def test_base_columns_take_the_sensitivity_of_the_model_fields_they_read():
     model = load_model()
     assert cols["needs_codes"] == model["emergency_profile"]["needs_codes"].sensitivity == "sensitive"
     assert cols["street_name"] == "personal"
-    assert cols["has_elevator"] == "public"
+    # a value only an emergency profile gives reveals who has one (health data): the profile's clearance
+    assert model["emergency_profile"]["has_elevator"].sensitivity == "public"
+    assert cols["has_elevator"] == cols["emergency_contact_name"] == cols["yachad_updated_at"] == "sensitive"
     assert cols["resident_key"] == "public"
     # computed columns: as sensitive as what they are computed from
     assert cols["age"] == model["resident_file"]["birth_date"].sensitivity

@@ -1,6 +1,7 @@
 """`toshav query` and `toshav query-audit` through the real command line app."""
 
 import csv
+import getpass
 import io
 
 import pytest
@@ -48,7 +49,8 @@ def test_query_prints_the_table_and_writes_csv_and_xlsx(fresh_home, tmp_path):
     assert [c.value for c in ws[header]] == rows[0]
     assert ws.max_row == header + 3 and ws.freeze_panes == f"A{header + 1}"
     [entry] = AuditLog.of(MUNI, fresh_home).entries()
-    assert (entry.user_name, entry.row_count, entry.exports) == ("dana", 3, "csv,xlsx")
+    account = getpass.getuser()
+    assert (entry.subject, entry.row_count, entry.exports) == (f"{account} as dana", 3, "csv,xlsx")
 
 
 def test_denied_and_invalid_exit_codes(fresh_home):
@@ -59,8 +61,10 @@ def test_denied_and_invalid_exit_codes(fresh_home):
     assert invalid.exit_code == 2
     nouser = runner.invoke(app, ["query", "household", "--role", "emergency_manager", "-m", str(MUNI),
                                  "-p", "street_code=416", "-p", "house_number=12", "--home", str(fresh_home)])
-    assert nouser.exit_code == 3
-    assert [e.outcome for e in AuditLog.of(MUNI, fresh_home).entries()] == ["invalid", "denied"]
+    assert nouser.exit_code == 0          # the login account is who ran it; --user only adds a name
+    entries = AuditLog.of(MUNI, fresh_home).entries()
+    assert [e.outcome for e in entries] == ["ok", "invalid", "denied"]
+    assert entries[0].subject == getpass.getuser()
 
 
 def test_audit_command_shows_runs(fresh_home):

@@ -26,8 +26,12 @@ def sokolov(home):
     ("=1+1", "'=1+1"), ("+972501234567", "'+972501234567"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"),
     ("\t=1", "'\t=1"), ("\r=1", "'\r=1"), ("כהן", "כהן"), ("a=b", "a=b"), ("", ""),
     (-1, -1), (3, 3), (None, None),
+    (" =1+1", "' =1+1"), ("\u00a0\u00a0@SUM(A1)", "'\u00a0\u00a0@SUM(A1)"), ("\u200f=1", "'\u200f=1"),
+    ("\u202b+1", "'\u202b+1"), ("\u2067\u200e -1", "'\u2067\u200e -1"), ("＝1+1", "'＝1+1"), ("＋1", "'＋1"),
+    ("－1", "'－1"), ("＠SUM(A1)", "'＠SUM(A1)"), ("\ufeff=1", "'\ufeff=1"), (" כהן", " כהן"), ("\u200fכהן", "\u200fכהן"),
 ], ids=["equals", "plus_phone", "minus", "at", "tab", "carriage_return", "hebrew", "inner_equals", "empty",
-        "negative_number", "number", "none"])
+        "negative_number", "number", "none", "leading_space", "leading_nbsp", "rlm", "rle", "isolate_lrm_space",
+        "fullwidth_equals", "fullwidth_plus", "fullwidth_minus", "fullwidth_at", "bom", "space_hebrew", "rlm_hebrew"])
 def test_neutralise(value, expected):
     assert neutralise(value) == expected
 
@@ -66,3 +70,15 @@ def test_a_negative_floor_stays_a_number():
     row = list(load_workbook(io.BytesIO(data)).active.iter_rows(min_row=2, values_only=True))[0]
     assert row == (-1, "'-1")
     assert csv_bytes(["קומה"], [[-1]]).decode("utf-8-sig").splitlines()[1] == "-1"
+
+
+HIDDEN_FORMULAS = [" =HYPERLINK(\"http://evil.example\")", "\u200f=1+1", "\u202b@SUM(1)", "＝1+1", "－2+3"]
+
+
+def test_hidden_formulas_are_inert_in_csv_and_xlsx():
+    rows = [[v, 5] for v in HIDDEN_FORMULAS]
+    read = list(csv.reader(io.StringIO(csv_bytes(["שם", "קומה"], rows).decode("utf-8-sig"), newline="")))
+    assert [r[0] for r in read[1:]] == ["'" + v for v in HIDDEN_FORMULAS]
+    ws = load_workbook(io.BytesIO(xlsx_bytes(["שם", "קומה"], rows, "רשימה"))).active
+    assert [ws.cell(row=r, column=1).value for r in range(2, ws.max_row + 1)] == ["'" + v for v in HIDDEN_FORMULAS]
+    assert all(ws.cell(row=r, column=1).data_type == "s" for r in range(2, ws.max_row + 1))

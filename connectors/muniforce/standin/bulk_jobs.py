@@ -21,6 +21,7 @@ from pathlib import Path
 from connectors.muniforce.standin.faults import Faults
 from connectors.muniforce.standin.ids import make_id
 from connectors.muniforce.standin.store import RecordError, RequestError, Store
+from pipelines.private_files import private_dir
 
 BATCH = 10_000
 OPERATIONS = ("insert", "update", "upsert", "delete", "hardDelete")
@@ -37,7 +38,7 @@ def _now() -> str:
 class BulkJobs:
     def __init__(self, store: Store, directory: Path, faults: Faults):
         self.store, self.dir, self.faults = store, Path(directory), faults
-        self.dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.dir)          # uploaded and result CSVs hold residents' records
         self.queue: queue.Queue[str | None] = queue.Queue()
         self.lock = threading.Lock()
         self.jobs = {j["id"]: j for j in store.jobs()}
@@ -69,7 +70,7 @@ class BulkJobs:
             self.counter += 1
             self.store.set_meta("job_counter", str(self.counter))
             job_id = make_id("750", self.counter)
-        (self.dir / job_id).mkdir(parents=True, exist_ok=True)
+        private_dir(self.dir / job_id)
         now = _now()
         job = {
             "id": job_id, "operation": operation, "object": obj, "createdById": "005Dn000000Toshav",

@@ -29,6 +29,7 @@ from connectors.muniforce.standin.catalog import MASTER_RECORD_TYPE_ID
 from connectors.muniforce.standin.ids import is_valid_id, make_id
 from connectors.muniforce.standin.soql import Column, Query
 from connectors.muniforce.standin.validation import FieldError, output_value, validator
+from pipelines.private_files import private_dir, private_file
 
 SQL_TYPES = {"double": "REAL", "int": "INTEGER", "boolean": "INTEGER"}
 READ_ONLY = {"Id", "IsDeleted", "CreatedDate", "LastModifiedDate", "SystemModstamp", "IsPersonAccount",
@@ -79,11 +80,13 @@ def _aggregate_value(col: Column, value: Any) -> Any:
 class Store:
     def __init__(self, path: Path, catalog: dict[str, dict], record_types: dict[str, list[dict]] | None = None):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.path.parent)
         self.catalog = catalog
         self.lock = threading.RLock()
         self.db = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
+        for p in (self.path, Path(f"{self.path}-wal"), Path(f"{self.path}-shm")):
+            private_file(p)
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.fields = {o: {f["name"]: f for f in d["fields"]} for o, d in catalog.items()}
         self.lower_names = {o: {n.lower(): n for n in fs} for o, fs in self.fields.items()}
