@@ -21,9 +21,10 @@ import duckdb
 from pipelines.settings import serving_db_path
 
 # What readers read (schemas/emergency_queries.yaml's bases and the street matching of serving/queries.py).
-SERVED_TABLES = ("resident_file", "emergency_profile")
-# Copied when present: without them street names are matched against the national registry copy instead.
-OPTIONAL_TABLES = ("ref_streets", "ref_street_keys")
+SERVED_TABLES = ("resident_file", "emergency_profile", "emergency_system_reports")
+# Copied when present: without the street tables names are matched against the national registry copy instead;
+# without `deliveries` the lists cannot say how old each source's data is.
+OPTIONAL_TABLES = ("ref_streets", "ref_street_keys", "deliveries")
 PUBLICATION_TABLE = "publication"   # one row: which run published this state, and when
 
 

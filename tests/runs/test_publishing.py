@@ -17,6 +17,7 @@ from pipelines.settings import municipality_db_path, serving_db_path
 from quality.checks import asset_checks
 from quality.suites import suites, suites_of
 from serving.queries import run_query
+from schemas.model import ddl
 from tests.quality.conftest import MUNI, add_profiles, add_residents
 
 
@@ -27,7 +28,14 @@ def working_file(home, residents: int) -> duckdb.DuckDBPyConnection:
     con.execute("DROP TABLE IF EXISTS emergency_profile; DROP TABLE IF EXISTS resident_file")
     add_residents(con, residents)
     add_profiles(con, "floor > 6")
+    no_emergency_system_reports(con)
     return con
+
+
+def no_emergency_system_reports(con: duckdb.DuckDBPyConnection) -> None:
+    """The table a run builds beside the profile: here empty (no Yachad delivery)."""
+    con.execute("DROP TABLE IF EXISTS emergency_system_reports")
+    con.execute(ddl("emergency_system_reports"))
 
 
 def test_publish_copies_the_served_tables_into_an_owner_only_file_and_leaves_no_staging_file(tmp_path):
@@ -35,14 +43,14 @@ def test_publish_copies_the_served_tables_into_an_owner_only_file_and_leaves_no_
     con.execute("CREATE TABLE identity_registry AS SELECT 1 AS x")        # not served
     publication = publish(con, MUNI, tmp_path, run_id="run-1")
     con.close()
-    assert publication.rows == {"resident_file": 30, "emergency_profile": 6}
+    assert publication.rows == {"resident_file": 30, "emergency_profile": 6, "emergency_system_reports": 0}
     assert published_run(MUNI, tmp_path)[0] == "run-1"
     path = serving_db_path(MUNI, tmp_path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert sorted(p.name for p in path.parent.iterdir()) == ["serving.duckdb", "toshav.duckdb"]
     with duckdb.connect(str(path), read_only=True) as served:
         tables = {r[0] for r in served.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    assert tables == {"resident_file", "emergency_profile", "publication"}
+    assert tables == {"resident_file", "emergency_profile", "emergency_system_reports", "publication"}
 
 
 def test_publish_refuses_a_working_file_without_the_resident_file(tmp_path):
@@ -115,6 +123,7 @@ def crafted_resident_file(config: Crafted, duckdb: MunicipalityDuckDB) -> None:
 def crafted_emergency_profile(duckdb: MunicipalityDuckDB) -> None:
     with duckdb.connect(MUNI) as con:
         add_profiles(con, "floor > 6")
+        no_emergency_system_reports(con)
 
 
 @dg.asset(name="resident_file_history", partitions_def=municipality_partitions, deps=["resident_file"])
