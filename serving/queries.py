@@ -158,6 +158,18 @@ def bind_values(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, query: Que
     return bound, warnings, {n: m for n, m in matches.items() if m}
 
 
+def execute_query(con: duckdb.DuckDBPyConnection, query: Query, columns: list[Column], municipality: int,
+                  values: dict[str, Any], db_path: Path) -> tuple[list[tuple], list[str], dict[str, tuple[int, str]]]:
+    """Rows of `query` with only `columns` (shown values), street warnings and the streets found: the part of a run
+    after the access check and before the audit record, shared by the page, the CLI and the open API."""
+    catalogue = load_catalogue()
+    for statement in catalogue.macro_statements():
+        con.execute(statement)
+    bound, warnings, streets = bind_values(con, catalogue, query, municipality, values, db_path)
+    sql, shown = catalogue.statement_for(query, columns)
+    return con.execute(sql, {**bound, **shown}).fetchall(), warnings, streets
+
+
 def _given(raw: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
     return {k: [v for v in vs if v is not None and str(v).strip()] for k, vs in raw.items()
             if any(v is not None and str(v).strip() for v in vs)}
@@ -202,12 +214,8 @@ def run_query(name: str, municipality: int, raw_params: Mapping[str, Sequence[st
     started = time.perf_counter()
     try:
         with resident_file(municipality, home) as con:
-            for statement in catalogue.macro_statements():
-                con.execute(statement)
-            bound, warnings, streets = bind_values(con, catalogue, query, municipality, values,
-                                                   serving_db_path(municipality, home))
-            sql, shown = catalogue.statement_for(query, columns)
-            rows = con.execute(sql, {**bound, **shown}).fetchall()
+            rows, warnings, streets = execute_query(con, query, columns, municipality, values,
+                                                    serving_db_path(municipality, home))
     except ResidentFileUnavailable:
         log("error")
         raise
