@@ -131,8 +131,15 @@ def _page_sql(fields: list[str], withdrawals: bool, merges: bool) -> str:
         ORDER BY page.event_at, page.branch, page.resident_key"""
 
 
+def timestamp(v: dt.datetime) -> str:
+    """RFC 3339 with an offset: the pipeline stamps naive local times (`datetime.now()`), read here as such."""
+    return (v if v.tzinfo else v.astimezone()).isoformat()
+
+
 def _json_value(v: Any) -> Any:
-    if isinstance(v, (dt.date, dt.datetime)):
+    if isinstance(v, dt.datetime):
+        return timestamp(v)
+    if isinstance(v, dt.date):
         return v.isoformat()
     return v
 
@@ -158,7 +165,7 @@ def read_page(con: duckdb.DuckDBPyConnection, clearance: str, cursor: str | None
         r = dict(zip(names, row))
         if r["type"] == "changed" and not r["changed_fields"]:
             continue                    # a change only in fields this consumer may not see
-        event: dict[str, Any] = {"id": r["id"], "type": r["type"], "at": r["event_at"].isoformat(),
+        event: dict[str, Any] = {"id": r["id"], "type": r["type"], "at": timestamp(r["event_at"]),
                                  "resident_key": r["resident_key"]}
         if r["branch"] == 1:
             event["data"] = {c: _json_value(r["d_" + c]) for c in fields}

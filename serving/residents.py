@@ -18,6 +18,7 @@ from pipelines.normalize.hebrew import match_form
 from pipelines.normalize.israeli_id import parse_id
 from schemas.model import table
 from serving.catalogue import most_sensitive
+from serving.feed import timestamp
 
 MAX_SEARCH_RESULTS = 50
 
@@ -37,7 +38,9 @@ def needed_clearance(*fields: str) -> str:
 
 
 def _value(v: Any) -> Any:
-    if isinstance(v, (dt.date, dt.datetime)):
+    if isinstance(v, dt.datetime):
+        return timestamp(v)
+    if isinstance(v, dt.date):
         return v.isoformat()
     if isinstance(v, str) and v[:1] in "{[":
         try:

@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pipelines.normalize.israeli_id import parse_id
 from pipelines.settings import municipality_db_path
-from serving import feed, residents
+from serving import feed, guards, residents
 from serving.api import models
 from serving.api.limits import RateLimiter
 from serving.api.problems import MEDIA_TYPE, Problem, on_http_error, on_validation_error, problem_response
@@ -37,8 +37,9 @@ from serving.tokens import TokenRefused, bearer
 
 VERSION = "1.0.0"
 MAX_BODY = 16_384
+REQUEST_SECONDS = 30.0
 PROBLEM = {"model": models.ProblemDetail, "content": {MEDIA_TYPE: {}}}
-ERRORS = {401: PROBLEM, 403: PROBLEM, 422: PROBLEM, 429: PROBLEM, 503: PROBLEM}
+ERRORS = {400: PROBLEM, 401: PROBLEM, 403: PROBLEM, 413: PROBLEM, 422: PROBLEM, 429: PROBLEM, 503: PROBLEM}
 
 DESCRIPTION = """\
 The resident file of one municipality for the authority's and the government's systems (issue 13).
@@ -164,6 +165,14 @@ def create_app(municipality: int, *, validator, home: Path | None = None, consum
         request.state.problem = problem
         return problem_response(problem)
 
+    async def audit_refusal(scope, outcome: str, reason: str) -> None:
+        client = scope.get("client") or ("", 0)
+        api.audit.record(municipality=api.municipality, subject="", role="", channel="api", query="refused",
+                         parameters={}, outcome=outcome, reason=reason, peer=client[0])
+
+    # a body streamed past the limit without a Content-Length (the guard below answers declared ones)
+    app.add_middleware(guards.BodyLimit, max_bytes=MAX_BODY, on_refusal=audit_refusal)
+
     @app.middleware("http")
     async def guard(request: Request, call_next):
         """Refuse IDs in URLs and oversized bodies before routing; audit every refused or failed call."""
@@ -172,13 +181,12 @@ def create_app(municipality: int, *, validator, home: Path | None = None, consum
                 any(_looks_like_id(v) for _, v in request.query_params.multi_items()):
             problem = Problem(400, "id-in-url", "an ID or passport number never goes in a URL (it would be "
                               "logged); send it in the body of POST /v1/residents/lookup", audit_reason="id_in_url")
-        elif int(request.headers.get("content-length") or 0) > MAX_BODY:
+        elif (request.headers.get("content-length") or "0").isdigit() and \
+                int(request.headers.get("content-length") or 0) > MAX_BODY:
             problem = Problem(413, "too-large", f"the body is larger than {MAX_BODY} bytes",
                               audit_outcome="too_large", audit_reason="body")
         if problem is not None:
-            api.audit.record(municipality=api.municipality, subject="", role="", channel="api",
-                             query="refused", parameters={}, outcome=problem.audit_outcome,
-                             reason=problem.audit_reason, peer=request.client.host if request.client else "")
+            await audit_refusal(request.scope, problem.audit_outcome, problem.audit_reason)
             return problem_response(problem)
         try:
             response = await call_next(request)
@@ -358,7 +366,7 @@ def create_app(municipality: int, *, validator, home: Path | None = None, consum
                          "Start without a cursor; give back next_cursor; stop when has_more is false. Delivery is "
                          "at least once: ignore event ids already seen. consent_withdrawn: delete the resident's "
                          "emergency data. — אירועים לפי הסדר, מזהים קבועים; ביטול הסכמה: יש למחוק את נתוני החירום.",
-             responses={200: {"model": models.Changes}, 400: PROBLEM, **ERRORS})
+             responses={200: {"model": models.Changes}, **ERRORS})
     def changes(cursor: str | None = Query(None, max_length=300, description="next_cursor of the previous page"),
                 limit: int = Query(1000, ge=1, le=models.PAGE_LIMIT, description="events at most"),
                 call: Call = Depends(api.call("feed"))):
@@ -371,6 +379,24 @@ def create_app(municipality: int, *, validator, home: Path | None = None, consum
         return done(call, {"events": page.events, "next_cursor": page.next_cursor, "has_more": page.has_more},
                     len(page.events))
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            doc = get_openapi(title=app.title, version=app.version, description=app.description,
+                              routes=app.routes, servers=app.servers)
+            doc.setdefault("components", {})["securitySchemes"] = {"bearer": {
+                "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                "description": "An OAuth2 access token (client credentials) of the authority's identity provider, "
+                               "for this API's audience, with the operation's scope (schemas/consumers.yaml). — "
+                               "אסימון גישה מספק הזהות של הרשות."}}
+            doc["security"] = [{"bearer": []}]
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    app.add_middleware(guards.Deadline, seconds=REQUEST_SECONDS, on_refusal=audit_refusal)
+    app.add_middleware(guards.SecurityHeaders)
     return app
 
 
