@@ -40,7 +40,7 @@ from schemas.model import table
 from serving.catalogue import most_sensitive
 from serving.roles import cleared
 
-MAX_PAGE = 5000
+MAX_PAGE = 10_000
 BRANCHES = {1: "version", 2: "closure", 3: "withdrawal"}
 EVENT_TYPES = ("created", "changed", "moved_out", "deceased", "merged", "removed", "consent_withdrawn")
 _START = ("1970-01-01T00:00:00", 0, "")
@@ -103,12 +103,14 @@ def _page_sql(fields: list[str], withdrawals: bool, merges: bool) -> str:
     survivor = ("(SELECT any_value(m.surviving_key) FROM identity_merges m WHERE m.retired_key = page.resident_key)"
                 if merges else "NULL::VARCHAR")
     return f"""
-        WITH candidates AS (
+        WITH closed AS (SELECT resident_key, valid_to FROM resident_file_history WHERE valid_to >= $at),
+        candidates AS (
             SELECT valid_from AS event_at, 1 AS branch, resident_key FROM resident_file_history WHERE valid_from >= $at
             UNION ALL
-            SELECT h.valid_to AS event_at, 2 AS branch, h.resident_key FROM resident_file_history h
-            WHERE h.valid_to >= $at AND NOT EXISTS (
-                SELECT 1 FROM resident_file_history n WHERE n.resident_key = h.resident_key AND n.valid_from = h.valid_to)
+            SELECT c.valid_to AS event_at, 2 AS branch, c.resident_key FROM closed c
+            ANTI JOIN (SELECT resident_key, valid_from FROM resident_file_history   -- versions starting at a closure
+                       WHERE valid_from IN (SELECT DISTINCT valid_to FROM closed)) n    -- time: few runs, few rows
+                   ON n.resident_key = c.resident_key AND n.valid_from = c.valid_to
             {withdrawal_rows}),
         page AS (SELECT * FROM candidates WHERE {after} ORDER BY event_at, branch, resident_key LIMIT $limit)
         SELECT page.event_at, page.branch, page.resident_key,

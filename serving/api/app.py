@@ -31,12 +31,13 @@ from serving.audit import AuditLog
 from serving.catalogue import load_catalogue
 from serving.consumers import Consumer, Consumers, load_consumers
 from serving.parameters import ParameterError, parse_parameters
-from serving.queries import ResidentFileUnavailable, execute_query, resident_file
+from serving.queries import ResidentFileUnavailable, execute_query, shared_resident_file
 from serving.roles import cleared
 from serving.tokens import TokenRefused, bearer
 
 VERSION = "1.0.0"
 MAX_BODY = 16_384
+ID_DIGITS = 7             # an ID written without its leading zeros still has 7 or more digits; a limit has 5
 REQUEST_SECONDS = 30.0
 PROBLEM = {"model": models.ProblemDetail, "content": {MEDIA_TYPE: {}}}
 ERRORS = {400: PROBLEM, 401: PROBLEM, 403: PROBLEM, 413: PROBLEM, 422: PROBLEM, 429: PROBLEM, 503: PROBLEM}
@@ -107,7 +108,8 @@ class Call:
 def _looks_like_id(value: str) -> bool:
     """A value shaped like an Israeli ID number or a passport (the kind of value that must not be in a URL)."""
     compact, kind, _ = parse_id(value)
-    return kind == "Passport" or (kind == "IsraeliID" and compact is not None and len(value.strip()) >= 5)
+    digits = sum(ch.isdigit() for ch in value)
+    return kind == "Passport" or (kind == "IsraeliID" and digits >= ID_DIGITS)
 
 
 class ResidentApi:
@@ -215,7 +217,7 @@ def create_app(municipality: int, *, validator, home: Path | None = None, consum
     @contextmanager
     def connection() -> Iterator[Any]:
         try:
-            with resident_file(api.municipality, api.home) as con:
+            with shared_resident_file(api.municipality, api.home) as con:
                 yield con
         except ResidentFileUnavailable:
             raise Problem(503, "unavailable", "the resident file is not available now; try again",

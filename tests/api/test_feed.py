@@ -78,7 +78,7 @@ def test_consumers_not_cleared_for_health_data_never_hear_of_consent(api, tokens
 
 
 def test_pages_are_ordered_and_reading_again_gives_the_same_ids(api, tokens):
-    one_page = read_all(api, tokens["welfare"], limit=5000)
+    one_page = read_all(api, tokens["welfare"], limit=10_000)
     small_pages = read_all(api, tokens["welfare"], limit=3)
     assert [e["id"] for e in small_pages] == [e["id"] for e in one_page]
     assert len({e["id"] for e in one_page}) == len(one_page)
