@@ -86,7 +86,9 @@ def feed_fields(clearance: str) -> list[str]:
 
 def receives_withdrawals(clearance: str) -> bool:
     """Consent governs the emergency profile; only consumers cleared for its data hear that consent is withdrawn."""
-    return cleared(clearance, most_sensitive(f.sensitivity for f in table("emergency_profile").fields))
+    profile = table("emergency_profile")
+    return cleared(clearance, most_sensitive([*(f.sensitivity for f in profile.fields),
+                                              profile.membership_sensitivity or "public"]))
 
 
 def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
