@@ -4,9 +4,6 @@ on 127.0.0.1."""
 
 from __future__ import annotations
 
-import threading
-import time
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -15,10 +12,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import oidc_provider_mock
 import pytest
-import uvicorn
 
 from serving.api.app import create_app
 from serving.consumers import load_consumers
+from serving.server import running
 from serving.tokens import TokenSettings, TokenValidator
 from tests.api import scenario
 from tests.serving.oidc import REDIRECT, running_provider
@@ -79,23 +76,9 @@ def home(built, tmp_path_factory) -> Path:
     return scenario.install(built, tmp_path_factory.mktemp("api_home"))
 
 
-@contextmanager
-def served(app) -> Iterator[str]:
-    """`app` on real uvicorn at 127.0.0.1 and a free port (access log off, as `toshav api` runs it)."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False,
-                                           lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+def served(app):
+    """`app` on real uvicorn at 127.0.0.1 and a free port, configured as `toshav api` serves it."""
+    return running(app)
 
 
 def validator(issuer: Issuer, **kwargs) -> TokenValidator:
