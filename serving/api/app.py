@@ -201,6 +201,8 @@ def create_app(municipality: int, *, validator, home: Path | None = None, consum
         problem = getattr(request.state, "problem", None)
         if call is not None and problem is not None:
             call.audit(problem.audit_outcome, reason=problem.audit_reason)
+        elif problem is not None:           # refused before any operation knew the caller (unknown path, method)
+            await audit_refusal(request.scope, problem.audit_outcome, problem.audit_reason)
         return response
 
     def done(call: Call, body: Any, count: int, *, etag_request: Request | None = None) -> Response:

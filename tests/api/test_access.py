@@ -110,6 +110,15 @@ def test_missing_expired_wrong_audience_and_forged_tokens_get_401_problems(issue
     assert {e.outcome for e in entries} == {"unauthenticated"}
 
 
+def test_a_call_to_no_operation_is_audited_too(issuer, home):
+    audit = AuditLog.of(scenario.MUNI, home)
+    with served(create_app(scenario.MUNI, validator=validator(issuer), home=home)) as url:
+        with client(url, None) as http:
+            assert http.get("/v1/no-such-thing").status_code == 404
+    entry = audit.entries(limit=1)[0]
+    assert (entry.query, entry.outcome, entry.peer) == ("refused", "invalid", "127.0.0.1")
+
+
 def test_a_token_without_the_scope_or_of_an_unknown_client_is_forbidden(api, issuer, people):
     for sub in ("toshav-no-scope", "toshav-unknown"):
         with client(api, issuer.token(sub)) as http:
