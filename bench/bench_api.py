@@ -189,6 +189,10 @@ def main() -> None:
         con.close()
     print(f"built {args.residents:,} residents with {counts['versions']:,} history versions, {counts['merges']:,} "
           f"merges, {counts['withdrawals']:,} withdrawals in {time.perf_counter() - t:.0f} s ({load()})")
+    from pipelines.publishing import publish
+
+    with duckdb.connect(str(path)) as con:          # the API reads the published state, as after a run
+        publish(con, MUNI, home, run_id="bench")
     con = duckdb.connect(str(path), read_only=True)
     ids = [r[0] for r in con.execute("SELECT national_id FROM resident_file USING SAMPLE 2000 ROWS").fetchall()]
     con.close()

@@ -100,10 +100,11 @@ def ddl(name: str, table_name: str | None = None) -> str:
     return f"CREATE TABLE IF NOT EXISTS {table_name or name} (\n  " + ",\n  ".join(cols) + "\n)"
 
 
-def index_statements(name: str, table_name: str | None = None) -> list[str]:
-    """CREATE INDEX statements for the model table's `indexed` fields (run after the table is filled: faster)."""
-    target = table_name or name
-    return [f'CREATE INDEX IF NOT EXISTS {target}_{f.name} ON {target} ("{f.name}")'
+def index_statements(name: str, database: str | None = None) -> list[str]:
+    """CREATE INDEX statements for the model table's `indexed` fields (run after the table is filled: faster);
+    `database` names an attached database holding the table (publishing)."""
+    target = f"{database}.{name}" if database else name
+    return [f'CREATE INDEX IF NOT EXISTS {name}_{f.name} ON {target} ("{f.name}")'
             for f in table(name).fields if f.indexed]
 
 

@@ -90,7 +90,7 @@ def shared_resident_file(municipality: int, home: Path | None = None) -> Iterato
     (the open API): opening a DuckDB file costs ~100 ms, a cursor next to nothing. The connection is opened by
     `resident_file` and reopened when the file is replaced (a run publishes a new one: inode, size or time
     change) or after SHARED_READER_SECONDS; requests already running keep the state they started on."""
-    path = municipality_db_path(municipality, home)
+    path = serving_db_path(municipality, home)
     try:
         st = path.stat()
     except FileNotFoundError:

@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pipelines.normalize.israeli_id import parse_id
-from pipelines.settings import municipality_db_path
+from pipelines.settings import serving_db_path
 from serving import feed, guards, residents
 from serving.api import models
 from serving.api.limits import RateLimiter
@@ -133,7 +133,7 @@ class ResidentApi:
 
     @property
     def db_path(self) -> Path:
-        return municipality_db_path(self.municipality, self.home)
+        return serving_db_path(self.municipality, self.home)
 
 
 def _etag(body: bytes) -> str:

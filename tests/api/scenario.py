@@ -19,7 +19,7 @@ import duckdb
 from pipelines.identity import build_emergency_profile, build_resident_file, resolve_identities, update_history
 from pipelines.normalize import install_macros
 from pipelines.normalize.addresses import load_reference_streets
-from pipelines.settings import municipality_db_path
+from pipelines.settings import serving_db_path
 from pipelines.staging.enrich import load_code_tables
 from tests.identity.deliveries import SOKOLOV, background_register, deliver, register_row, valid_id
 
@@ -97,8 +97,8 @@ def keys(path: Path) -> dict[str, str]:
 
 
 def install(built: Path, home: Path) -> Path:
-    """A TOSHAV_HOME holding a copy of the built file for 6600."""
-    target = municipality_db_path(MUNI, home)
+    """A TOSHAV_HOME whose published state of 6600 is a copy of the built file."""
+    target = serving_db_path(MUNI, home)
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(built, target)
     return home
