@@ -19,12 +19,15 @@ from pathlib import Path
 import duckdb
 
 from pipelines.settings import serving_db_path
+from schemas.model import index_statements
 
 # What readers read (schemas/emergency_queries.yaml's bases and the street matching of serving/queries.py).
 SERVED_TABLES = ("resident_file", "emergency_profile", "emergency_system_reports")
 # Copied when present: without the street tables names are matched against the national registry copy instead;
-# without `deliveries` the lists cannot say how old each source's data is.
-OPTIONAL_TABLES = ("ref_streets", "ref_street_keys", "deliveries")
+# without `deliveries` the lists cannot say how old each source's data is; the open API's change feed reads the
+# history, the merges and the consent withdrawals (serving/feed.py).
+OPTIONAL_TABLES = ("ref_streets", "ref_street_keys", "deliveries", "resident_file_history", "identity_merges",
+                   "consent_withdrawals")
 PUBLICATION_TABLE = "publication"   # one row: which run published this state, and when
 
 
@@ -74,6 +77,8 @@ def publish(con: duckdb.DuckDBPyConnection, municipality: int, home: Path | None
         for table in SERVED_TABLES + tuple(t for t in OPTIONAL_TABLES if t in present):
             con.execute(f"CREATE TABLE published.{table} AS SELECT * FROM main.{table}")
             publication.rows[table] = con.execute(f"SELECT count(*) FROM published.{table}").fetchall()[0][0]
+        for statement in index_statements("resident_file", "published"):     # lookups by ID (the open API)
+            con.execute(statement)
         con.execute(f"CREATE TABLE published.{PUBLICATION_TABLE} AS SELECT ?::VARCHAR AS run_id, "
                     "?::TIMESTAMPTZ AS published_at", [run_id, dt.datetime.now(dt.timezone.utc)])
         con.execute("CHECKPOINT published")

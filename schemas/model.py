@@ -20,6 +20,7 @@ class Field:
     values: tuple[str, ...] | None = None
     format: str | None = None
     description: str = ""
+    indexed: bool = False
 
     @property
     def is_private(self) -> bool:
@@ -65,6 +66,7 @@ def load_model() -> dict[str, Table]:
                     values=tuple(f["values"]) if f.get("values") else None,
                     format=f.get("format"),
                     description=f.get("description", ""),
+                    indexed=bool(f.get("indexed", False)),
                 )
             )
         membership = spec.get("membership_sensitivity")
@@ -96,6 +98,14 @@ def ddl(name: str, table_name: str | None = None) -> str:
             col += " NOT NULL"
         cols.append(col)
     return f"CREATE TABLE IF NOT EXISTS {table_name or name} (\n  " + ",\n  ".join(cols) + "\n)"
+
+
+def index_statements(name: str, database: str | None = None) -> list[str]:
+    """CREATE INDEX statements for the model table's `indexed` fields (run after the table is filled: faster);
+    `database` names an attached database holding the table (publishing)."""
+    target = f"{database}.{name}" if database else name
+    return [f'CREATE INDEX IF NOT EXISTS {name}_{f.name} ON {target} ("{f.name}")'
+            for f in table(name).fields if f.indexed]
 
 
 def personal_fields(name: str) -> set[str]:

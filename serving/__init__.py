@@ -1,5 +1,5 @@
 """Everything that reads the resident file for people and systems: the emergency page and its named queries,
-login and tokens, and the audit (the open API builds on them). `pipelines/` builds the resident file; `serving/` reads it.
+the open API, login and tokens, and the audit. `pipelines/` builds the resident file; `serving/` reads it.
 
 Emergency managers' named queries: "who needs help, where", answered in seconds, only to those allowed to ask.
 
@@ -20,4 +20,8 @@ queries a role may see is derived from the sensitivity classes of `schemas/resid
 - `identity`   who is asking: local token, OpenID Connect login, trusted proxy; sessions and CSRF
 - `limits`     requests per minute per person (rows per hour per role are counted from the audit)
 - `tokens`     bearer tokens of systems (OAuth2 client credentials) validated against the issuer's JWKS
+- `consumers`  the systems that read through the open API (`schemas/consumers.yaml`), granted like roles
+- `residents`  residents for systems: by key, ID, name and birth date, at an address, with cleared fields only
+- `feed`       the change feed, derived in SQL from the history, merges and consent withdrawals
+- `api/`       the open API (`toshav api`, docs/api.md): FastAPI app, problem+json, rate limits, OpenAPI 3.1
 """

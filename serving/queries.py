@@ -88,6 +88,45 @@ def resident_file(municipality: int, home: Path | None = None) -> Iterator[duckd
         con.close()
 
 
+SHARED_READER_SECONDS = 60.0     # a shared reader is reopened at least this often
+_shared: dict[str, tuple[tuple, float, Any, duckdb.DuckDBPyConnection]] = {}
+_shared_lock = threading.Lock()
+
+
+@contextmanager
+def shared_resident_file(municipality: int, home: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A cursor on one read-only connection per process and file, for servers that answer many small requests
+    (the open API): opening a DuckDB file costs ~100 ms, a cursor next to nothing. The connection is opened by
+    `resident_file` and reopened when the file is replaced (a run publishes a new one: inode, size or time
+    change) or after SHARED_READER_SECONDS; requests already running keep the state they started on."""
+    path = serving_db_path(municipality, home)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise ResidentFileUnavailable(f"no resident file for municipality {municipality} at {path}") from None
+    stamp = (st.st_ino, st.st_size, st.st_mtime_ns)
+    with _shared_lock:
+        held = _shared.get(str(path))
+        if held is None or held[0] != stamp or time.monotonic() - held[1] > SHARED_READER_SECONDS:
+            opener = resident_file(municipality, home)
+            con = opener.__enter__()
+            _shared[str(path)] = (stamp, time.monotonic(), opener, con)
+            if held is not None:
+                held[2].__exit__(None, None, None)     # cursors still open keep their database until closed
+        cursor = _shared[str(path)][3].cursor()
+    try:
+        yield cursor
+    finally:
+        cursor.close()
+
+
+def close_shared_readers() -> None:
+    with _shared_lock:
+        for _, _, opener, _ in _shared.values():
+            opener.__exit__(None, None, None)
+        _shared.clear()
+
+
 def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()[0][0])
 
@@ -167,6 +206,34 @@ def bind_values(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, query: Que
     return bound, warnings, {n: m for n, m in matches.items() if m}
 
 
+@dataclass(frozen=True)
+class Answer:
+    rows: list[tuple]
+    warnings: list[str]                           # typed streets that matched nothing
+    streets: dict[str, tuple[int, str]]           # typed street -> (code, registry name)
+    notes: list[str]                              # e.g. "Yachad reports N, the list shows M" (queries with `reported`)
+
+
+def execute_query(con: duckdb.DuckDBPyConnection, query: Query, columns: list[Column], municipality: int,
+                  values: dict[str, Any], db_path: Path) -> Answer:
+    """Rows of `query` with only `columns` (shown values), street warnings, the streets found and the query's
+    notes: the part of a run after the access check and before the audit record, shared by the page, the CLI and
+    the open API."""
+    catalogue = load_catalogue()
+    for statement in catalogue.macro_statements():
+        con.execute(statement)
+    bound, warnings, streets = bind_values(con, catalogue, query, municipality, values, db_path)
+    sql, shown = catalogue.statement_for(query, columns)
+    rows = con.execute(sql, {**bound, **shown}).fetchall()
+    notes = []
+    if query.reported:
+        count_sql, note = query.reported
+        used = lineage.parameters(lineage.parse_tree(count_sql))
+        reported = con.execute(count_sql, {k: v for k, v in bound.items() if k in used}).fetchall()[0][0]
+        notes.append(note.format(reported=reported, shown=len(rows)))
+    return Answer(rows, warnings, streets, notes)
+
+
 def _given(raw: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
     return {k: [v for v in vs if v is not None and str(v).strip()] for k, vs in raw.items()
             if any(v is not None and str(v).strip() for v in vs)}
@@ -211,18 +278,8 @@ def run_query(name: str, municipality: int, raw_params: Mapping[str, Sequence[st
     started = time.perf_counter()
     try:
         with resident_file(municipality, home) as con:
-            for statement in catalogue.macro_statements():
-                con.execute(statement)
-            bound, warnings, streets = bind_values(con, catalogue, query, municipality, values,
-                                                   serving_db_path(municipality, home))
-            sql, shown = catalogue.statement_for(query, columns)
-            rows = con.execute(sql, {**bound, **shown}).fetchall()
-            notes = []
-            if query.reported:
-                count_sql, note = query.reported
-                used = lineage.parameters(lineage.parse_tree(count_sql))
-                reported = con.execute(count_sql, {k: v for k, v in bound.items() if k in used}).fetchall()[0][0]
-                notes.append(note.format(reported=reported, shown=len(rows)))
+            answer = execute_query(con, query, columns, municipality, values, serving_db_path(municipality, home))
+            rows, warnings, streets, notes = answer.rows, answer.warnings, answer.streets, answer.notes
             as_of = data_as_of_lines(con)
     except ResidentFileUnavailable:
         log("error")

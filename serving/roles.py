@@ -12,7 +12,7 @@ from typing import Iterable
 
 from serving.catalogue import Column, Query, load_catalogue
 from schemas.loader import load_yaml
-from schemas.model import SENSITIVITY
+from schemas.model import SENSITIVITY, table as model_table
 
 
 class AccessDenied(PermissionError):
@@ -30,7 +30,7 @@ class Role:
     rows_per_hour: int | None = None    # None = no limit
 
     def cleared_for(self, sensitivity: str) -> bool:
-        return SENSITIVITY.index(sensitivity) <= SENSITIVITY.index(self.clearance)
+        return cleared(self.clearance, sensitivity)
 
     def may_run(self, query: Query) -> bool:
         """Given the query and cleared for everything it filters or sorts on."""
@@ -41,22 +41,36 @@ class Role:
         return [c for c in query.columns if self.cleared_for(c.sensitivity)]
 
 
+def cleared(clearance: str, sensitivity: str) -> bool:
+    """Whether a caller with `clearance` may see a value of class `sensitivity` (public < personal < sensitive).
+    The one rule for people's roles and for systems (serving/consumers.py)."""
+    return SENSITIVITY.index(sensitivity) <= SENSITIVITY.index(clearance)
+
+
+def cleared_fields(table_name: str, clearance: str) -> list[str]:
+    """The fields of a resident-model table a caller with `clearance` may receive, in model order."""
+    return [f.name for f in model_table(table_name).fields if cleared(clearance, f.sensitivity)]
+
+
+def parse_grant(where: str, spec: dict) -> tuple[str, frozenset[str] | None]:
+    """(clearance, queries) of a role or a consumer spec; errors name `where` (file and key)."""
+    if spec.get("clearance") not in SENSITIVITY:
+        raise ValueError(f"{where} has unknown clearance {spec.get('clearance')!r}")
+    given = spec.get("queries", [])
+    if given == "all":
+        return spec["clearance"], None
+    unknown = set(given) - set(load_catalogue().queries)
+    if unknown:
+        raise ValueError(f"{where} names unknown queries {sorted(unknown)}")
+    return spec["clearance"], frozenset(given)
+
+
 @lru_cache(maxsize=None)
 def load_roles() -> dict[str, Role]:
     raw = load_yaml("roles.yaml")["roles"]
-    known_queries = set(load_catalogue().queries)
     roles = {}
     for name, spec in raw.items():
-        if spec.get("clearance") not in SENSITIVITY:
-            raise ValueError(f"roles.yaml: role {name} has unknown clearance {spec.get('clearance')!r}")
-        given = spec.get("queries", [])
-        if given == "all":
-            queries = None
-        else:
-            unknown = set(given) - known_queries
-            if unknown:
-                raise ValueError(f"roles.yaml: role {name} names unknown queries {sorted(unknown)}")
-            queries = frozenset(given)
+        clearance, queries = parse_grant(f"roles.yaml: role {name}", spec)
         groups = spec.get("idp_groups", [])
         if not isinstance(groups, list) or not all(isinstance(g, str) and g for g in groups):
             raise ValueError(f"roles.yaml: role {name}: idp_groups is a list of group or role names")
@@ -65,7 +79,7 @@ def load_roles() -> dict[str, Role]:
             raise ValueError(f"roles.yaml: role {name}: rows_per_hour is a whole number of rows")
         roles[name] = Role(name=name, title_he=spec.get("title_he", name),
                            description=" ".join(spec.get("description", "").split()),
-                           clearance=spec["clearance"], queries=queries, idp_groups=frozenset(groups),
+                           clearance=clearance, queries=queries, idp_groups=frozenset(groups),
                            rows_per_hour=limit)
     return roles
 

@@ -68,6 +68,15 @@ def _rows_of(source: str, staged: list[str]) -> str:
         JOIN identity_record_rows x ON x.source = '{source}' AND x.file = s._file AND x.row = s._row"""
 
 
+# The freshest registry record of a resident decides consent.
+FRESHEST_CONSENT = """SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY resident_key
+                                                         ORDER BY updated_at DESC NULLS LAST, consent_date DESC NULLS LAST, _row DESC) AS rn
+                           FROM registry_rows) WHERE rn = 1"""
+
+CONSENT_WITHDRAWALS_DDL = """CREATE TABLE IF NOT EXISTS consent_withdrawals (
+    resident_key VARCHAR NOT NULL, consent_date DATE, recorded_at TIMESTAMP NOT NULL)"""
+
+
 def profile_sql(municipality: int, sources: list[str]) -> str:
     registry, ods, yachad = (_rows_of(s, sources) for s in ("disability_registry", "ods", "yachad"))
     mobility = " ".join(f"WHEN list_has_any(needs, {_sql_list(_codes_with('mobility', m))}) THEN '{m}'"
@@ -109,10 +118,7 @@ def profile_sql(municipality: int, sources: list[str]) -> str:
         raise KeyError(f"emergency_profile fields without a rule: {sorted(missing)}")
     return f"""
         WITH registry_rows AS ({registry}),
-        freshest AS (   -- the freshest registry record of a resident decides consent
-            SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY resident_key
-                                                         ORDER BY updated_at DESC NULLS LAST, consent_date DESC NULLS LAST, _row DESC) AS rn
-                           FROM registry_rows) WHERE rn = 1),
+        freshest AS ({FRESHEST_CONSENT}),
         consent AS (SELECT resident_key, consent AS consent_given, true AS consent_seen, consent_date FROM freshest),
         reg AS (SELECT resident_key, floor, has_elevator, lives_alone, has_emergency_support, emergency_contact_name,
                        emergency_contact_phone, emergency_contact_relation, information_source, needs_codes,
@@ -155,6 +161,7 @@ def build_emergency_profile(con: duckdb.DuckDBPyConnection, municipality: int,
         con.execute("DROP TABLE IF EXISTS emergency_profile")
         con.execute(ddl("emergency_profile"))
         con.execute(f"INSERT INTO emergency_profile {sql}", {"now": now})
+        withdrawals = record_consent_withdrawals(con, sources, now)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
@@ -166,4 +173,25 @@ def build_emergency_profile(con: duckdb.DuckDBPyConnection, municipality: int,
                count(*) FILTER (WHERE consent_status = 'withdrawn'), count(*) FILTER (WHERE yachad_status IS NOT NULL)
         FROM emergency_profile""").fetchall()[0]
     return {"profiles": profiles, "legal_basis_consent": consent, "legal_basis_statutory": statutory,
-            "consent_withdrawn": withdrawn, "with_yachad_status": with_yachad}
+            "consent_withdrawn": withdrawn, "with_yachad_status": with_yachad, "withdrawals_recorded": withdrawals}
+
+
+def record_consent_withdrawals(con: duckdb.DuckDBPyConnection, sources: list[str], now: dt.datetime) -> int:
+    """Append to `consent_withdrawals` each resident whose consent is withdrawn as of this run, once per withdrawal.
+
+    A withdrawal is the freshest registry record saying consent = no where the previous run held consent (whatever
+    the date), or saying no with a consent date for a resident with no withdrawal recorded yet (a first run meeting
+    an old withdrawal). The profile row itself is gone by then (no basis) or kept for a statutory basis; this table
+    is what tells the systems downstream (the open API's change feed) to remove what they hold. Needs TEMP
+    `_previous_consent` (the residents whose profile held consent before this run). Returns rows appended."""
+    con.execute(CONSENT_WITHDRAWALS_DDL)
+    registry = _rows_of("disability_registry", sources)
+    return con.execute(f"""
+        INSERT INTO consent_withdrawals
+        WITH registry_rows AS ({registry}), freshest AS ({FRESHEST_CONSENT})
+        SELECT f.resident_key, f.consent_date, $now FROM freshest f
+        WHERE NOT f.consent
+          AND (f.resident_key IN (SELECT resident_key FROM _previous_consent)
+               OR (f.consent_date IS NOT NULL
+                   AND f.resident_key NOT IN (SELECT resident_key FROM consent_withdrawals)))""",
+                       {"now": now}).fetchall()[0][0]

@@ -12,7 +12,7 @@ from pipelines.identity.history import value_columns
 from pipelines.identity.households import assign_households
 from pipelines.identity.survivorship import golden_records_sql
 from pipelines.normalize import install_macros
-from schemas.model import ddl, table
+from schemas.model import ddl, index_statements, table
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -46,6 +46,8 @@ def build_resident_file(con: duckdb.DuckDBPyConnection, municipality: int, now: 
         con.execute("DROP TABLE IF EXISTS resident_file")
         con.execute(ddl("resident_file"))
         con.execute(f"INSERT INTO resident_file ({', '.join(columns)}) SELECT {', '.join(columns)} FROM _resident_file_new")
+        for statement in index_statements("resident_file"):
+            con.execute(statement)
         con.execute("COMMIT")
     except Exception:
         con.execute("ROLLBACK")
