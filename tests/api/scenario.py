@@ -3,8 +3,8 @@ hand-made deliveries in the sources' real formats (tests/identity/deliveries.py)
 then identity, the resident file, its history and the emergency profile, as a run does them.
 
   run 1 (Oct)  Moshe, Rivka (registry consent: floor 3, wheelchair), David, Sara (also known to ODS), 50 others
-  run 2 (Nov)  Moshe moves to Sokolov 5; Yachad tracks "מושיקו" without an ID at another address: a new person
-  run 3 (Dec)  Yachad now gives "מושיקו"'s ID: merged into Moshe; Rivka withdraws consent; David has died;
+  run 2 (Nov)  Moshe moves to Sokolov 5; Yachad tracks "אהרון כהן" without an ID at another address: a new person
+  run 3 (Dec)  Yachad now gives that record Moshe's ID: merged into Moshe; Rivka withdraws consent; David has died;
                the register no longer holds Sara (ODS still does): moved out
 """
 
@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.identity import build_emergency_profile, build_resident_file, resolve_identities, update_history
+from pipelines.identity.emergency_reports import build_emergency_system_reports
 from pipelines.normalize import install_macros
 from pipelines.normalize.addresses import load_reference_streets
 from pipelines.settings import serving_db_path
@@ -41,7 +42,7 @@ def _ods(updated_at: str) -> dict:
 
 
 def _yachad(national_id: str = "") -> dict:
-    return {"source_record_id": "Y7", "national_id": national_id, "full_name": "כהן מושיקו", "phone": "050-9998877",
+    return {"source_record_id": "Y7", "national_id": national_id, "full_name": "כהן אהרון", "phone": "050-9998877",
             "address_text": "סוקולוב 9 דירה 1", "status": "בבית", "updated_at": "01/11/2026 10:00"}
 
 
@@ -79,6 +80,7 @@ def build(folder: Path) -> Path:
             build_resident_file(con, MUNI, now=now)
             update_history(con, now=now)
             build_emergency_profile(con, MUNI, now=now)
+            build_emergency_system_reports(con, MUNI)
     finally:
         con.close()
     return path
