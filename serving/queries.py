@@ -22,11 +22,15 @@ import duckdb
 
 from serving.audit import AuditLog
 from serving.catalogue import Catalogue, Column, Query, load_catalogue
+from serving.counts import Counts, counts_from_rows, counts_statement, planner_view
 from serving.parameters import ParameterError, parse_parameters
-from serving.roles import AccessDenied, Role, role as role_named
+from serving.roles import AccessDenied, Role, planner_suppress_below, role as role_named
 from pipelines.settings import serving_db_path
 
 CHANNELS = ("cli", "web", "api", "bench")
+# list: the named rows (and their counts); call_sheet: the rows with only the columns a field team needs;
+# counts: no rows, only counts (de-identified and suppressed for a role not cleared for the names)
+VIEWS = ("list", "call_sheet", "counts")
 _SAFE_DB_ERRORS = (duckdb.CatalogException, duckdb.BinderException, duckdb.ParserException)
 STREET_CACHE_SIZE = 512
 _street_cache: OrderedDict[tuple, tuple[int, str] | None] = OrderedDict()
@@ -56,6 +60,10 @@ class QueryResult:
     warnings: list[str] = field(default_factory=list)
     streets: dict[str, tuple[int, str]] = field(default_factory=dict)   # typed name -> (code, registry name)
     seconds: float = 0.0
+    view: str = "list"
+    counts: Counts | None = None                # per street / building, by reason (None: the query has none)
+    data_as_of: dict[str, dt.datetime] = field(default_factory=dict)     # source -> its latest delivery
+    parameters: dict[str, Any] = field(default_factory=dict)            # the typed values the list was run with
 
     @property
     def titles(self) -> list[str]:
@@ -158,6 +166,24 @@ def bind_values(con: duckdb.DuckDBPyConnection, catalogue: Catalogue, query: Que
     return bound, warnings, {n: m for n, m in matches.items() if m}
 
 
+def data_as_of(con: duckdb.DuckDBPyConnection) -> dict[str, dt.datetime]:
+    """When each source last delivered (the `deliveries` table), for "data as of" on a call sheet."""
+    if not _table_exists(con, "deliveries"):
+        return {}
+    return dict(con.execute("SELECT source, max(ingested_at) FROM deliveries WHERE status = 'ingested' "
+                            "GROUP BY source ORDER BY source").fetchall())
+
+
+def _columns_for(view: str, caller: Role, query: Query, catalogue: Catalogue) -> list[Column]:
+    visible = caller.visible_columns(query)
+    if view == "counts":
+        return []
+    if view == "call_sheet":
+        wanted = set(catalogue.call_sheet.group_by) | {c.name for c in query.call_sheet}
+        return [c for c in visible if c.name in wanted]
+    return visible
+
+
 def _given(raw: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
     return {k: [v for v in vs if v is not None and str(v).strip()] for k, vs in raw.items()
             if any(v is not None and str(v).strip() for v in vs)}
@@ -165,14 +191,19 @@ def _given(raw: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
 
 def run_query(name: str, municipality: int, raw_params: Mapping[str, Sequence[str]], *, role: str, user: str,
               channel: str = "cli", exports: Iterable[str] = (), home: Path | None = None,
-              audit: AuditLog | None = None, peer: str = "") -> QueryResult:
+              audit: AuditLog | None = None, peer: str = "", view: str = "list") -> QueryResult:
     """Run a named query as `user` (the authenticated subject) in `role`; every outcome is audited (never the
-    rows), with the caller's `peer` address when it came over the network."""
+    rows), with the caller's `peer` address when it came over the network.
+
+    `view` "counts" hands out counts only (audited with exports "counts" and no row count); a role that may not
+    run the query by name gets them as its planner view (de-identified, small cells suppressed)."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
+    if view not in VIEWS:
+        raise ValueError(f"unknown view {view!r}")
     audit = audit or AuditLog.of(municipality, home)
     given = _given(raw_params)
-    exports = tuple(exports)
+    exports = tuple(exports) + (("counts",) if view == "counts" else ())
 
     def log(outcome: str, row_count: int | None = None, reason: str = "") -> None:
         audit.record(municipality=municipality, subject=(user or "").strip(), role=role, channel=channel,
@@ -187,8 +218,11 @@ def run_query(name: str, municipality: int, raw_params: Mapping[str, Sequence[st
     try:
         caller = role_named(role)
         query = catalogue.queries.get(name)
-        if query is None or not caller.may_run(query):
-            raise AccessDenied(f"role {role} may not run query {name!r} (see `toshav query --list --role {role}`)")
+        allowed = caller.view_of(query) if query is not None else None
+        if allowed is None or (allowed == "counts" and view != "counts") \
+                or (view == "counts" and not query.counts) or (view == "call_sheet" and not query.call_sheet):
+            raise AccessDenied(f"role {role} may not run query {name!r} as {view} "
+                               f"(see `toshav query --list --role {role}`)")
     except AccessDenied:
         log("denied", reason="role")
         raise
@@ -198,16 +232,25 @@ def run_query(name: str, municipality: int, raw_params: Mapping[str, Sequence[st
         log("invalid")
         raise
 
-    columns = caller.visible_columns(query)
+    columns = _columns_for(view, caller, query, catalogue)
     started = time.perf_counter()
+    counts = None
     try:
         with resident_file(municipality, home) as con:
             for statement in catalogue.macro_statements():
                 con.execute(statement)
             bound, warnings, streets = bind_values(con, catalogue, query, municipality, values,
                                                    serving_db_path(municipality, home))
-            sql, shown = catalogue.statement_for(query, columns)
-            rows = con.execute(sql, {**bound, **shown}).fetchall()
+            rows = []
+            if columns:
+                sql, shown = catalogue.statement_for(query, columns)
+                rows = con.execute(sql, {**bound, **shown}).fetchall()
+            if query.counts:
+                sql, binds = counts_statement(catalogue, query)
+                counts = counts_from_rows(query, con.execute(sql, {**bound, **binds}).fetchall())
+                if allowed == "counts":
+                    counts = planner_view(counts, planner_suppress_below())
+            as_of = data_as_of(con) if view == "call_sheet" else {}
     except ResidentFileUnavailable:
         log("error")
         raise
@@ -225,10 +268,11 @@ def run_query(name: str, municipality: int, raw_params: Mapping[str, Sequence[st
             log("rate_limited", len(rows), reason="rows_per_hour")
             raise RateLimited(f"role {caller.name} may be handed {caller.rows_per_hour} rows an hour; "
                               f"{used} were handed out in the last hour and this list has {len(rows)}")
-    log("ok", len(rows))
+    log("ok", len(rows) if columns else None)
     return QueryResult(
         query=query, role=caller, municipality=int(municipality), columns=columns,
         rows=[list(r) for r in rows],
-        hidden_columns=[c for c in query.columns if c not in columns],
+        hidden_columns=[c for c in query.columns if c not in caller.visible_columns(query)],
         warnings=warnings, streets=streets, seconds=time.perf_counter() - started,
+        view=view, counts=counts, data_as_of=as_of, parameters=values,
     )
