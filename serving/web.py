@@ -134,7 +134,8 @@ async def _answer(request: Request, export: bool) -> Response:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M")
     filename = f"{result.query.name}_{request.app.state.settings.municipality}_{stamp}.{fmt}"
     body = (exports.csv_bytes(result.titles, result.rows) if fmt == "csv"
-            else exports.xlsx_bytes(result.titles, result.rows, result.query.title_he))
+            else exports.xlsx_bytes(result.titles, result.rows, result.query.title_he,
+                                          [c.format == "number_text" for c in result.columns]))
     return Response(body, media_type=CONTENT_TYPES[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 

@@ -120,7 +120,8 @@ def query(
         write_private_bytes(csv, exports.csv_bytes(result.titles, result.rows))
         errors.print(f"wrote {csv}")
     if xlsx:
-        write_private_bytes(xlsx, exports.xlsx_bytes(result.titles, result.rows, result.query.title_he))
+        write_private_bytes(xlsx, exports.xlsx_bytes(result.titles, result.rows, result.query.title_he,
+                                                     [c.format == "number_text" for c in result.columns]))
         errors.print(f"wrote {xlsx}")
 
 
