@@ -7,8 +7,9 @@ per category of the query's breakdowns (`breakdowns` in `schemas/emergency_queri
 The planner view (`planner_view`) is what a role gets for a list it is given but not cleared to see by name: counts
 only, per street, with every cell under `suppress_below` (roles.yaml) shown as "<N" and never as a number:
 - streets with fewer residents than that are folded into one line, "other streets", with how many streets it holds;
-- in a breakdown whose categories partition the list, a suppressed cell takes the next smallest one with it, so it
-  cannot be worked out as the total minus the others (secondary suppression, as HHS emPOWER and census tables do);
+- in a breakdown whose categories partition the list, the suppressed cells of a row must together hold at least
+  that many, else the next smallest cell is suppressed too: the total minus the shown cells never reveals a small
+  count (secondary suppression, as census tables do);
 - no building level: a building is too small an area to publish.
 """
 
@@ -87,10 +88,13 @@ def _suppress(row: CountRow, breakdowns: tuple[Breakdown, ...], below: int) -> C
         if not b.partition:
             continue
         keys = [c.key for c in b.categories]
-        hidden = [k for k in keys if cells.get(k) is None]
         shown = sorted((k for k in keys if cells.get(k) is not None), key=lambda k: row.cells[k])
-        if len(hidden) == 1 and shown:          # total minus the others would give it away
-            cells[shown[0]] = None
+        hidden_sum = sum(row.cells[k] for k in keys if cells.get(k) is None)
+        # the total minus the shown cells is what the hidden ones hold together: never fewer than `below`
+        while shown and len(shown) < len(keys) and hidden_sum < below:
+            k = shown.pop(0)
+            cells[k] = None
+            hidden_sum += row.cells[k]
     total = row.total if row.total is not None and row.total >= below else None
     return replace(row, total=total, cells=cells)
 
