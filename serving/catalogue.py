@@ -72,6 +72,8 @@ class Breakdown:
 class CallSheet:
     group_by: tuple[str, ...]       # street, then building
     blank_columns: tuple[str, ...]  # titles of the columns a team fills in by hand
+    card_title: tuple[str, ...] = ()    # a phone card's heading (the name)
+    card_address: tuple[str, ...] = ()  # its address line
 
 
 @dataclass(frozen=True)
@@ -295,11 +297,16 @@ def load_catalogue() -> Catalogue:
     column_specs = raw["columns"]
 
     breakdowns = _breakdowns(raw.get("breakdowns", {}), labels)
-    sheet = raw.get("call_sheet", {})
+    sheet, card = raw.get("call_sheet", {}), raw.get("card", {})
+    unknown_card = (set(card.get("title", [])) | set(card.get("address", []))) - set(column_specs)
+    if unknown_card:
+        raise CatalogueError(f"card names columns that are not in the column list: {sorted(unknown_card)}")
     catalogue = Catalogue(queries={}, bases=dict(raw["bases"]), macros=macros, constants=constants, labels=labels,
                           base_sensitivity=base_sensitivity,
                           call_sheet=CallSheet(group_by=tuple(sheet.get("group_by", ())),
-                                               blank_columns=tuple(sheet.get("blank_columns", ()))))
+                                               blank_columns=tuple(sheet.get("blank_columns", ())),
+                                               card_title=tuple(card.get("title", ())),
+                                               card_address=tuple(card.get("address", ()))))
     for name, spec in raw["queries"].items():
         where = f"query {name}"
         base = spec["base"]
