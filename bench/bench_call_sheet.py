@@ -4,7 +4,7 @@
 
 DIR is a TOSHAV_HOME with a built municipality (for example after `TOSHAV_HOME=DIR toshav demo`, the 20,000-resident
 Holon demo). Runs the query's call-sheet view through the runner (audited under channel `bench`), lays the sheet
-out, writes it as XLSX and as the printable page (templates/call_sheet.html with serving/call-sheet.css), prints the
+out, writes it as XLSX and as the printable page (templates/call_sheet.html with templates/call-sheet.css), prints the
 page to PDF in Debian's headless Chromium (Playwright, /usr/bin/chromium) and counts the PDF's pages. For
 comparison it also prints the same list as one plain table (every column the role sees, no grouping), which is what
 printing the page's table gave before call sheets.
@@ -26,7 +26,7 @@ from connectors.reference import locality_name  # noqa: E402
 from serving import callsheet, views  # noqa: E402
 from serving.queries import run_query  # noqa: E402
 
-SERVING = Path(__file__).resolve().parent.parent / "serving"
+SERVING = Path(__file__).resolve().parent.parent / "serving" / "templates"
 CHROMIUM = "/usr/bin/chromium"
 
 

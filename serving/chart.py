@@ -14,7 +14,7 @@ from serving.counts import Counts, CountRow
 
 # Colours with at least 4.5:1 contrast on white, so each reads as text and as a bar.
 PALETTE = ("#38506b", "#9a4a00", "#7a1f1f", "#4f5d1f", "#5d3a70", "#1f5d5a")
-WIDTH, LABEL_WIDTH, BAR_HEIGHT, GAP, VALUE_WIDTH = 640, 170, 18, 6, 44
+WIDTH, LABEL_WIDTH, BAR_HEIGHT, GAP, VALUE_WIDTH = 420, 120, 18, 6, 34
 
 
 @dataclass(frozen=True)

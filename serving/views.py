@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 
 from serving.catalogue import load_catalogue
 from serving.chart import bar_chart, street_label
@@ -34,11 +35,27 @@ def count_text(value: int | None, below: int | None) -> str:
     return f"<{below}" if value is None else f"{value:,}"
 
 
+def table_body(result: QueryResult) -> Markup:
+    """The result's <tbody> rows, every cell escaped, phone numbers left to right as tel: links. Built in Python,
+    not in a template loop: a city-wide list of 20,000 rows x 18 columns renders in a fraction of the time."""
+    phone = [c.format == "phone" for c in result.columns]
+
+    def cell(v: Any, is_phone: bool) -> str:
+        if not is_phone:
+            return f"<td>{escape('' if v is None else v)}</td>"
+        href = tel_href(v or "")
+        return f'<td class="ltr"><a href="{href}">{escape(v)}</a></td>' if href else '<td class="ltr"></td>'
+
+    return Markup("".join("<tr>" + "".join(cell(v, p) for v, p in zip(row, phone)) + "</tr>"
+                          for row in result.rows))
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["tel_href"] = tel_href
+    env.filters["table_body"] = table_body
     env.globals["count_text"] = count_text
     env.globals["street_label"] = street_label
     return env
