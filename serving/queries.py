@@ -261,7 +261,7 @@ def run_query(name: str, municipality: int, raw_params: Mapping[str, Sequence[st
     except Exception:
         log("error")
         raise
-    if caller.rows_per_hour is not None:
+    if caller.rows_per_hour is not None and columns:        # counts hand out no identified rows
         used = audit.rows_handed_out(user.strip(), dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
                                      - dt.timedelta(hours=1))
         if used + len(rows) > caller.rows_per_hour:

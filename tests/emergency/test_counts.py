@@ -149,3 +149,11 @@ def test_xlsx_export_writes_house_numbers_as_numbers_and_prints_landscape():
     assert [ws.cell(row=r, column=1).value for r in (2, 3)] == [12, "12א"]
     assert ws.cell(row=2, column=2).value == "12"       # a name column stays text even when it is digits
     assert ws.page_setup.orientation == "landscape" and ws.print_title_rows == "$1:$1"
+
+
+def test_counts_hand_out_no_rows_so_they_do_not_use_up_the_hourly_limit(fresh_home):
+    # the planner role may be handed no identified rows at all (rows_per_hour: 0), yet may count,
+    # even after the same person was handed rows in another role
+    run(fresh_home, "evacuation_assistance", user="noa")
+    result = run(fresh_home, "evacuation_assistance", role="planner", user="noa", view="counts")
+    assert result.counts.whole.total == 6 and result.rows == []

@@ -5,11 +5,12 @@ state visited. Screenshots of each state are kept under `test-artefacts/page/` (
 import os
 import re
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from serving.identity import CallerSource
+from serving.identity import LocalIdentity
 from tests.emergency.conftest import FIRST_NAMES, JABOTINSKY, LAST_NAMES, SOKOLOV, STREET_NAMES
 from tests.emergency.helpers import serving
 from tests.emergency.test_web_browser import CHROMIUM, CHROMIUM_ARGS
@@ -46,6 +47,20 @@ def accessible(page, state: str) -> None:
     assert results.violations_count == 0, f"{state}: {results.generate_report()}"
 
 
+@contextmanager
+def page_as(browser, home, role: str, viewport: tuple[int, int], subject: str = "dana"):
+    """The page served in local mode for `role`, opened in a fresh browser context through the link `toshav serve`
+    prints (which starts the session); yields (page, base URL)."""
+    identity = LocalIdentity(role, subject=subject)
+    with serving(home, identity) as base:
+        page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+        page.goto(identity.login_url(base))
+        try:
+            yield page, base
+        finally:
+            page.close()
+
+
 def run_list(page, base: str, query: str, button: str) -> None:
     page.goto(f"{base}/?q={query}")
     page.get_by_role("button", name=button).click()
@@ -55,9 +70,7 @@ def run_list(page, base: str, query: str, button: str) -> None:
 @pytest.mark.parametrize("device", VIEWPORTS)
 def test_counts_before_names_match_the_list(browser, home, device):
     width, height = VIEWPORTS[device]
-    with serving(home, CallerSource(role="emergency_manager", user="dana")) as base:
-        page = browser.new_page(viewport={"width": width, "height": height})
-        page.goto(base + "/")
+    with page_as(browser, home, "emergency_manager", (width, height)) as (page, base):
         accessible(page, f"{device}-start")
         assert "חולון" in page.locator("header").inner_text()
         # choosing a list is one click on its link: the form for it is there at once
@@ -90,15 +103,12 @@ def test_counts_before_names_match_the_list(browser, home, device):
             assert page.evaluate("document.documentElement.scrollWidth") <= width
         else:
             assert page.locator("#result").is_visible() and not page.locator("ol.cards").is_visible()
-        page.close()
 
 
 @pytest.mark.parametrize("device", VIEWPORTS)
 def test_planner_view_has_no_names_ids_phones_and_no_small_cells(browser, home, device):
     width, height = VIEWPORTS[device]
-    with serving(home, CallerSource(role="planner", user="noa")) as base:
-        page = browser.new_page(viewport={"width": width, "height": height})
-        page.goto(base + "/")
+    with page_as(browser, home, "planner", (width, height), subject="noa") as (page, base):
         links = page.locator("nav.lists a").all_inner_texts()
         assert len(links) == 4 and all("ספירות בלבד" in t for t in links)     # no household view: no counts
         run_list(page, base, "evacuation_assistance", "הצג ספירה")
@@ -112,16 +122,15 @@ def test_planner_view_has_no_names_ids_phones_and_no_small_cells(browser, home, 
         numbers = [int(n.replace(",", "")) for n in page.locator("td.num").all_inner_texts() if n[0].isdigit()]
         assert numbers and min(numbers) >= 5
         assert "<5" in page.locator("#street-counts").inner_text()
-        page.close()
 
 
 def test_printed_call_sheet_has_no_form_or_buttons(browser, home):
-    with serving(home, CallerSource(role="emergency_manager", user="dana")) as base:
-        page = browser.new_page(viewport={"width": 1366, "height": 768})
+    with page_as(browser, home, "emergency_manager", (1366, 768)) as (page, base):
         run_list(page, base, "evacuation_assistance", "הצג רשימה")
         # printing the list page itself leaves out the navigation, the form and the buttons
         page.emulate_media(media="print")
-        assert not any(page.locator(s).is_visible() for s in ("nav.lists", "form.exports", "details.params-box"))
+        assert not any(page.locator(s).is_visible() for s in ("nav.lists", "form.exports", "form.logout",
+                                                              "details.params-box"))
         assert page.locator("#result").is_visible()
         page.emulate_media(media="screen")
 
@@ -148,13 +157,11 @@ def test_printed_call_sheet_has_no_form_or_buttons(browser, home):
         # landscape A4: the page box is wider than it is tall
         width, height = map(float, re.search(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)", pdf).groups())
         assert width > height and round(width) == 842
-        page.close()
 
 
 def test_phone_card_calls_with_one_tap(browser, home):
     width, height = VIEWPORTS["phone"]
-    with serving(home, CallerSource(role="emergency_manager", user="dana")) as base:
-        page = browser.new_page(viewport={"width": width, "height": height})
+    with page_as(browser, home, "emergency_manager", (width, height)) as (page, base):
         run_list(page, base, "power_dependent", "הצג רשימה")
         page.locator("ol.cards").scroll_into_view_if_needed()
         accessible(page, "phone-cards")
@@ -165,4 +172,3 @@ def test_phone_card_calls_with_one_tap(browser, home):
         # on one line: no taller than one line of its text
         one_line = link.evaluate("a => a.getBoundingClientRect().height < 2 * parseFloat(getComputedStyle(a).fontSize)")
         assert one_line
-        page.close()
