@@ -11,6 +11,10 @@ queries a role may see is derived from the sensitivity classes of `schemas/resid
 - `parameters` typed parameters from what a person typed (CLI `k=v`, web form)
 - `queries`    runs a query for a caller: access check, bound parameters, audit record, display values
 - `cells`      how values are shown to field teams (Hebrew labels, local phone numbers, כן/לא)
+- `counts`     counts before names: per street and building, by reason; the planner view (small cells suppressed)
+- `chart`      the busiest streets as a bar chart's geometry (drawn as inline SVG by `templates/_chart.html`)
+- `callsheet`  the field team's call sheet: grouped by street and building, XLSX and the printable page
+- `views`      what the page's templates draw from a result (counts, chart, phone cards, table rows)
 - `exports`    CSV (UTF-8 with BOM) and XLSX, formula injection neutralised
 - `audit`      the per-municipality audit log of every request, hash-chained, kept at least 24 months
 - `web`        the small read-only Hebrew page (`toshav serve`): routes and Jinja2 templates (`templates/`)

@@ -34,7 +34,7 @@ from serving.identity import (IDLE_SECONDS, LOOPBACK_NAMES, SESSION_COOKIE, Loca
 MAX_BODY = 64 * 1024
 REQUEST_SECONDS = 60.0
 QUERY_WORKERS = 4
-PUBLIC_PATHS = ("/style.css", "/login", "/auth/callback")
+PUBLIC_PATHS = ("/style.css", "/call-sheet.css", "/login", "/auth/callback")
 
 
 class UnsafeToServe(RuntimeError):

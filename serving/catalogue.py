@@ -16,7 +16,7 @@ from schemas.loader import load_yaml
 from schemas.model import SENSITIVITY, load_model
 
 PARAMETER_TYPES = ("street_names", "street_name", "int", "int_list", "text", "bool", "choice", "choice_list")
-FORMATS = ("text", "number", "yes_no", "phone", "timestamp")
+FORMATS = ("text", "number", "number_text", "yes_no", "phone", "timestamp")
 LABELLED_FORMATS = ("labels", "list_labels")
 RUNTIME_PARAMETERS = ("municipality",)   # bound by the runner, not typed by a person
 
@@ -51,6 +51,32 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Category:
+    """One reason a resident is on a list, as a condition on base columns (counted, never used to select)."""
+
+    key: str
+    title_he: str
+    sql: str
+    binds: tuple[tuple[str, Any], ...] = ()     # ($name, value) pairs the condition binds
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    name: str
+    title_he: str
+    partition: bool                 # every resident on the list is in exactly one category
+    categories: tuple[Category, ...]
+
+
+@dataclass(frozen=True)
+class CallSheet:
+    group_by: tuple[str, ...]       # street, then building
+    blank_columns: tuple[str, ...]  # titles of the columns a team fills in by hand
+    card_title: tuple[str, ...] = ()    # a phone card's heading (the name)
+    card_address: tuple[str, ...] = ()  # its address line
+
+
+@dataclass(frozen=True)
 class Query:
     name: str
     title_he: str
@@ -67,6 +93,8 @@ class Query:
     bound: frozenset[str]           # the $names its SQL (with its base) binds
     # how many the source reports, beside how many the list shows: (count SQL, Hebrew note with {reported}, {shown})
     reported: tuple[str, str] | None = None
+    counts: tuple[Breakdown, ...] = ()          # how its counts are split (none: no counts view)
+    call_sheet: tuple[Column, ...] = ()         # the columns a field team needs, in order
 
     def parameter(self, name: str) -> Parameter:
         for p in self.parameters:
@@ -83,6 +111,7 @@ class Catalogue:
     constants: dict[str, list[str]]
     labels: dict[str, dict[str, str]]
     base_sensitivity: dict[str, dict[str, str]]     # base -> column -> sensitivity, derived from the model
+    call_sheet: CallSheet = CallSheet(group_by=(), blank_columns=())
 
     def clearance_of(self, sql: str, sort: tuple[str, ...] = ()) -> str:
         """The clearance a query needs: the most sensitive base column it reads (filters) or sorts on."""
@@ -174,6 +203,65 @@ def _column_format(name: str, fmt: str, labels: dict) -> str:
     return fmt
 
 
+def _categories(name: str, spec: dict, labels: dict) -> tuple[Category, ...]:
+    """A breakdown's categories: written out, or one per needs code / label (see `breakdowns` in the yaml)."""
+    needs = load_yaml("needs_codes.yaml")["needs"]
+    raw = spec.get("categories")
+    items = list(raw.items()) if isinstance(raw, dict) else [(None, c) for c in raw or []]
+    out: list[Category] = []
+    for key, c in items:
+        if key is not None:
+            if not c.get("sql") or not c.get("title_he"):
+                raise CatalogueError(f"breakdown {name}: category {key} needs title_he and sql")
+            out.append(Category(key=key, title_he=c["title_he"], sql=c["sql"]))
+        elif "each_need_with" in c:
+            codes = [code for code, n in needs.items() if n.get(c["each_need_with"])]
+            if not codes:
+                raise CatalogueError(f"breakdown {name}: no needs code carries {c['each_need_with']!r}")
+            for code in codes:
+                k = f"need_{code.lower()}"
+                out.append(Category(key=k, title_he=needs[code]["label_he"],
+                                    sql=f"coalesce(list_contains(needs_codes, $count_{k}), false)",
+                                    binds=((f"count_{k}", code),)))
+        elif "each_label_of" in c:
+            column = c["each_label_of"]
+            if column not in labels:
+                raise CatalogueError(f"breakdown {name}: no labels for {column!r}")
+            wanted = [code for code in labels[column]
+                      if code not in c.get("except", []) and ("only" not in c or code in c["only"])]
+            for code in wanted:
+                k = f"{column}_{code}"
+                out.append(Category(key=k, title_he=labels[column][code], sql=f"{column} = $count_{k}",
+                                    binds=((f"count_{k}", code),)))
+        else:
+            raise CatalogueError(f"breakdown {name}: a category is written out (key: title_he, sql) "
+                                 "or generated (each_need_with, each_label_of)")
+    if not out:
+        raise CatalogueError(f"breakdown {name} has no categories")
+    keys = [cat.key for cat in out]
+    if len(set(keys)) != len(keys):
+        raise CatalogueError(f"breakdown {name}: a category key appears twice")
+    return tuple(out)
+
+
+def _breakdowns(raw: dict, labels: dict) -> dict[str, Breakdown]:
+    return {name: Breakdown(name=name, title_he=spec["title_he"], partition=bool(spec.get("partition", False)),
+                            categories=_categories(name, spec, labels))
+            for name, spec in raw.items()}
+
+
+def _check_category(where: str, category: Category, base: str, bases: set[str], base_cols: dict) -> None:
+    try:
+        shape = lineage.query_shape(f"SELECT * FROM {base} WHERE {category.sql}", bases)
+    except lineage.SqlShapeError as e:
+        raise CatalogueError(f"{where}: category {category.key}: {e}") from None
+    unknown = shape.columns - set(base_cols)
+    if unknown:
+        raise CatalogueError(f"{where}: category {category.key} reads columns its base does not have: {sorted(unknown)}")
+    if shape.parameters != {name for name, _ in category.binds}:
+        raise CatalogueError(f"{where}: category {category.key} binds parameters it does not declare")
+
+
 def _sensitivity_of_fields(fields, model) -> str:
     """The most sensitive of the fields a column comes from; a column that only a table with a membership
     sensitivity can fill (every field from such tables) reveals membership, so it is at least that sensitive."""
@@ -210,8 +298,17 @@ def load_catalogue() -> Catalogue:
     sort_orders = {n: tuple(cols) for n, cols in raw["sort_orders"].items()}
     column_specs = raw["columns"]
 
+    breakdowns = _breakdowns(raw.get("breakdowns", {}), labels)
+    sheet, card = raw.get("call_sheet", {}), raw.get("card", {})
+    unknown_card = (set(card.get("title", [])) | set(card.get("address", []))) - set(column_specs)
+    if unknown_card:
+        raise CatalogueError(f"card names columns that are not in the column list: {sorted(unknown_card)}")
     catalogue = Catalogue(queries={}, bases=dict(raw["bases"]), macros=macros, constants=constants, labels=labels,
-                          base_sensitivity=base_sensitivity)
+                          base_sensitivity=base_sensitivity,
+                          call_sheet=CallSheet(group_by=tuple(sheet.get("group_by", ())),
+                                               blank_columns=tuple(sheet.get("blank_columns", ())),
+                                               card_title=tuple(card.get("title", ())),
+                                               card_address=tuple(card.get("address", ()))))
     for name, spec in raw["queries"].items():
         where = f"query {name}"
         base = spec["base"]
@@ -260,6 +357,23 @@ def load_catalogue() -> Catalogue:
                                   format=_column_format(cname, cspec.get("format", "text"), labels),
                                   sensitivity=base_cols[cname]))
 
+        counts = []
+        for bname in spec.get("counts", []):
+            if bname not in breakdowns:
+                raise CatalogueError(f"{where}: unknown breakdown {bname!r}")
+            for category in breakdowns[bname].categories:
+                _check_category(where, category, base, set(raw["bases"]), base_cols)
+            counts.append(breakdowns[bname])
+        if counts and not set(catalogue.call_sheet.group_by) <= set(base_cols):
+            raise CatalogueError(f"{where}: its base lacks the call sheet's grouping columns")
+        by_name = {c.name: c for c in columns}
+        unknown_sheet = [c for c in spec.get("call_sheet", []) if c not in by_name]
+        if unknown_sheet:
+            raise CatalogueError(f"{where}: call_sheet names columns the query does not show: {unknown_sheet}")
+        if spec.get("call_sheet") and not set(catalogue.call_sheet.group_by) <= set(by_name):
+            raise CatalogueError(f"{where}: a call sheet needs the columns it groups by: "
+                                 f"{list(catalogue.call_sheet.group_by)}")
+
         try:
             clearance = catalogue.clearance_of(spec["sql"], sort)
         except CatalogueError as e:
@@ -271,6 +385,8 @@ def load_catalogue() -> Catalogue:
             clearance=clearance,
             bound=frozenset(bound),
             reported=_reported(where, spec.get("reported"), declared | set(constants) | set(RUNTIME_PARAMETERS)),
+            counts=tuple(counts),
+            call_sheet=tuple(by_name[c] for c in spec.get("call_sheet", [])),
         )
     return catalogue
 

@@ -11,10 +11,11 @@ In XLSX every text cell is also written as a string cell, never as a formula.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 import unicodedata
-from typing import Any
+from typing import Any, Sequence
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -58,24 +59,29 @@ def csv_bytes(titles: list[str], rows: list[list[Any]], preamble: list[str] = ()
     return out.getvalue().encode("utf-8-sig")
 
 
-def xlsx_bytes(titles: list[str], rows: list[list[Any]], sheet_title: str, preamble: list[str] = ()) -> bytes:
-    """`preamble` lines go above the table (and into the printed page header), then an empty row."""
+def xlsx_bytes(titles: list[str], rows: list[list[Any]], sheet_title: str, *, preamble: Sequence[str] = (),
+               number_text: Sequence[bool] = ()) -> bytes:
+    """A right-to-left sheet with a bold frozen header and a filter, printing landscape one page wide.
+
+    `preamble` lines (the list, its notes, how old each source's data is) go above the table, then an empty row;
+    `number_text` marks columns (house number, apartment) whose all-digit values are written as numbers."""
+    numeric = list(number_text) + [False] * (len(titles) - len(number_text))
     wb = Workbook()
     ws = wb.active
-    ws.title = (_SHEET_NAME_FORBIDDEN.sub(" ", sheet_title).strip() or "list")[:31]
+    ws.title = sheet_name(sheet_title)
     ws.sheet_view.rightToLeft = True
     for line in preamble:
-        ws.append([_xlsx_text(line)])
+        ws.append([xlsx_text(line)])
     if preamble:
         ws.append([])
-        ws.oddHeader.right.text = _xlsx_text(" · ".join(preamble))[:250]
     header_row = len(preamble) + 2 if preamble else 1
-    ws.append([_xlsx_text(t) for t in titles])
+    ws.append([xlsx_text(t) for t in titles])
     for cell in ws[header_row]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(horizontal="right")
     for row in rows:
-        ws.append([_xlsx_text(v) if isinstance(v, str) else v for v in row])
+        ws.append([number_text_value(v) if is_num else (xlsx_text(v) if isinstance(v, str) else v)
+                   for v, is_num in zip(row, numeric)])
     for r in ws.iter_rows(min_row=1):
         for cell in r:
             if isinstance(cell.value, str):
@@ -87,10 +93,43 @@ def xlsx_bytes(titles: list[str], rows: list[list[Any]], sheet_title: str, pream
     for i, title in enumerate(titles, start=1):
         longest = max([len(str(title))] + [len(str(r[i - 1])) for r in rows[:500]])
         ws.column_dimensions[get_column_letter(i)].width = min(max(8, longest + 2), 50)
+    print_setup(ws, title=sheet_title, printed_at=dt.datetime.now().strftime("%d/%m/%Y %H:%M"),
+                title_rows=f"{header_row}:{header_row}")
+    if preamble:       # how old the data is belongs on every printed page too
+        ws.oddHeader.right.text = xlsx_text(" · ".join(preamble)).replace("&", "&&")[:250]
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
-def _xlsx_text(value: str) -> str:
+def xlsx_text(value: str) -> str:
+    """Text for a cell: characters XML cannot hold removed, formulas neutralised."""
     return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
+
+
+def number_text_value(value: Any) -> Any:
+    """A house number or apartment: a number where it is all digits (12), text otherwise (12א)."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 10:
+        return int(value)
+    return xlsx_text(value) if isinstance(value, str) else value
+
+
+def sheet_name(title: str) -> str:
+    """A title Excel accepts as a sheet name (no []:*?/\\, at most 31 characters)."""
+    return (_SHEET_NAME_FORBIDDEN.sub(" ", title).strip() or "list")[:31]
+
+
+def print_setup(ws, *, title: str, printed_at: str, title_rows: str) -> None:
+    """Landscape A4, one page wide, the heading row on every page, title and page X of Y in header and footer."""
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = title_rows
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.oddHeader.right.text = title.replace("&", "&&")
+    ws.oddFooter.right.text = "עמוד &P מתוך &N"
+    ws.oddFooter.left.text = f"הודפס {printed_at}"

@@ -24,11 +24,15 @@ from connectors.freshness import source_freshness
 from serving import lineage
 from serving.audit import AuditLog
 from serving.catalogue import Catalogue, Column, Query, load_catalogue
+from serving.counts import Counts, counts_from_rows, counts_statement, planner_view
 from serving.parameters import ParameterError, parse_parameters
-from serving.roles import AccessDenied, Role, role as role_named
+from serving.roles import AccessDenied, Role, planner_suppress_below, role as role_named
 from pipelines.settings import serving_db_path
 
 CHANNELS = ("cli", "web", "api", "bench")
+# list: the named rows (and their counts); call_sheet: the rows with only the columns a field team needs;
+# counts: no rows, only counts (de-identified and suppressed for a role not cleared for the names)
+VIEWS = ("list", "call_sheet", "counts")
 _SAFE_DB_ERRORS = (duckdb.CatalogException, duckdb.BinderException, duckdb.ParserException)
 STREET_CACHE_SIZE = 512
 _street_cache: OrderedDict[tuple, tuple[int, str] | None] = OrderedDict()
@@ -58,6 +62,9 @@ class QueryResult:
     warnings: list[str] = field(default_factory=list)
     streets: dict[str, tuple[int, str]] = field(default_factory=dict)   # typed name -> (code, registry name)
     seconds: float = 0.0
+    view: str = "list"
+    counts: Counts | None = None                # per street / building, by reason (None: the query has none)
+    parameters: dict[str, Any] = field(default_factory=dict)            # the typed values the list was run with
     data_as_of: list[str] = field(default_factory=list)   # per source, "data as of" (and a warning when stale)
     notes: list[str] = field(default_factory=list)        # e.g. how many Yachad reports beside how many are shown
 
@@ -212,26 +219,38 @@ class Answer:
     warnings: list[str]                           # typed streets that matched nothing
     streets: dict[str, tuple[int, str]]           # typed street -> (code, registry name)
     notes: list[str]                              # e.g. "Yachad reports N, the list shows M" (queries with `reported`)
+    bound: dict[str, Any]                         # the values bound to the query's parameters (for its counts)
 
 
 def execute_query(con: duckdb.DuckDBPyConnection, query: Query, columns: list[Column], municipality: int,
                   values: dict[str, Any], db_path: Path) -> Answer:
-    """Rows of `query` with only `columns` (shown values), street warnings, the streets found and the query's
-    notes: the part of a run after the access check and before the audit record, shared by the page, the CLI and
-    the open API."""
+    """Rows of `query` with only `columns` (shown values; none for counts only), street warnings, the streets found
+    and the query's notes: the part of a run after the access check and before the audit record, shared by the
+    page, the CLI and the open API."""
     catalogue = load_catalogue()
     for statement in catalogue.macro_statements():
         con.execute(statement)
     bound, warnings, streets = bind_values(con, catalogue, query, municipality, values, db_path)
-    sql, shown = catalogue.statement_for(query, columns)
-    rows = con.execute(sql, {**bound, **shown}).fetchall()
-    notes = []
-    if query.reported:
-        count_sql, note = query.reported
-        used = lineage.parameters(lineage.parse_tree(count_sql))
-        reported = con.execute(count_sql, {k: v for k, v in bound.items() if k in used}).fetchall()[0][0]
-        notes.append(note.format(reported=reported, shown=len(rows)))
-    return Answer(rows, warnings, streets, notes)
+    rows, notes = [], []
+    if columns:
+        sql, shown = catalogue.statement_for(query, columns)
+        rows = con.execute(sql, {**bound, **shown}).fetchall()
+        if query.reported:
+            count_sql, note = query.reported
+            used = lineage.parameters(lineage.parse_tree(count_sql))
+            reported = con.execute(count_sql, {k: v for k, v in bound.items() if k in used}).fetchall()[0][0]
+            notes.append(note.format(reported=reported, shown=len(rows)))
+    return Answer(rows, warnings, streets, notes, bound)
+
+
+def _columns_for(view: str, caller: Role, query: Query, catalogue: Catalogue) -> list[Column]:
+    visible = caller.visible_columns(query)
+    if view == "counts":
+        return []
+    if view == "call_sheet":
+        wanted = set(catalogue.call_sheet.group_by) | {c.name for c in query.call_sheet}
+        return [c for c in visible if c.name in wanted]
+    return visible
 
 
 def _given(raw: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
@@ -241,14 +260,19 @@ def _given(raw: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
 
 def run_query(name: str, municipality: int, raw_params: Mapping[str, Sequence[str]], *, role: str, user: str,
               channel: str = "cli", exports: Iterable[str] = (), home: Path | None = None,
-              audit: AuditLog | None = None, peer: str = "") -> QueryResult:
+              audit: AuditLog | None = None, peer: str = "", view: str = "list") -> QueryResult:
     """Run a named query as `user` (the authenticated subject) in `role`; every outcome is audited (never the
-    rows), with the caller's `peer` address when it came over the network."""
+    rows), with the caller's `peer` address when it came over the network.
+
+    `view` "counts" hands out counts only (audited with exports "counts" and no row count); a role that may not
+    run the query by name gets them as its planner view (de-identified, small cells suppressed)."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
+    if view not in VIEWS:
+        raise ValueError(f"unknown view {view!r}")
     audit = audit or AuditLog.of(municipality, home)
     given = _given(raw_params)
-    exports = tuple(exports)
+    exports = tuple(exports) + (("counts",) if view == "counts" else ())
 
     def log(outcome: str, row_count: int | None = None, reason: str = "") -> None:
         audit.record(municipality=municipality, subject=(user or "").strip(), role=role, channel=channel,
@@ -263,8 +287,11 @@ def run_query(name: str, municipality: int, raw_params: Mapping[str, Sequence[st
     try:
         caller = role_named(role)
         query = catalogue.queries.get(name)
-        if query is None or not caller.may_run(query):
-            raise AccessDenied(f"role {role} may not run query {name!r} (see `toshav query --list --role {role}`)")
+        allowed = caller.view_of(query) if query is not None else None
+        if allowed is None or (allowed == "counts" and view != "counts") \
+                or (view == "counts" and not query.counts) or (view == "call_sheet" and not query.call_sheet):
+            raise AccessDenied(f"role {role} may not run query {name!r} as {view} "
+                               f"(see `toshav query --list --role {role}`)")
     except AccessDenied:
         log("denied", reason="role")
         raise
@@ -274,12 +301,18 @@ def run_query(name: str, municipality: int, raw_params: Mapping[str, Sequence[st
         log("invalid")
         raise
 
-    columns = caller.visible_columns(query)
+    columns = _columns_for(view, caller, query, catalogue)
     started = time.perf_counter()
+    counts = None
     try:
         with resident_file(municipality, home) as con:
             answer = execute_query(con, query, columns, municipality, values, serving_db_path(municipality, home))
             rows, warnings, streets, notes = answer.rows, answer.warnings, answer.streets, answer.notes
+            if query.counts:
+                sql, binds = counts_statement(catalogue, query)
+                counts = counts_from_rows(query, con.execute(sql, {**answer.bound, **binds}).fetchall())
+                if allowed == "counts":
+                    counts = planner_view(counts, planner_suppress_below())
             as_of = data_as_of_lines(con)
     except ResidentFileUnavailable:
         log("error")
@@ -291,19 +324,20 @@ def run_query(name: str, municipality: int, raw_params: Mapping[str, Sequence[st
     except Exception:
         log("error")
         raise
-    if caller.rows_per_hour is not None:
+    if caller.rows_per_hour is not None and columns:        # counts hand out no identified rows
         used = audit.rows_handed_out(user.strip(), dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
                                      - dt.timedelta(hours=1))
         if used + len(rows) > caller.rows_per_hour:
             log("rate_limited", len(rows), reason="rows_per_hour")
             raise RateLimited(f"role {caller.name} may be handed {caller.rows_per_hour} rows an hour; "
                               f"{used} were handed out in the last hour and this list has {len(rows)}")
-    log("ok", len(rows))
+    log("ok", len(rows) if columns else None)
     return QueryResult(
         query=query, role=caller, municipality=int(municipality), columns=columns,
         rows=[list(r) for r in rows],
-        hidden_columns=[c for c in query.columns if c not in columns],
-        warnings=warnings, streets=streets, seconds=time.perf_counter() - started, data_as_of=as_of, notes=notes,
+        hidden_columns=[c for c in query.columns if c not in caller.visible_columns(query)],
+        warnings=warnings, streets=streets, seconds=time.perf_counter() - started,
+        view=view, counts=counts, data_as_of=as_of, notes=notes, parameters=values,
     )
 
 

@@ -40,6 +40,22 @@ class Role:
     def visible_columns(self, query: Query) -> list[Column]:
         return [c for c in query.columns if self.cleared_for(c.sensitivity)]
 
+    def view_of(self, query: Query) -> str | None:
+        """"list" (names, with counts), "counts" (the planner view: de-identified counts only) or None."""
+        if self.may_run(query):
+            return "list"
+        given = self.queries is None or query.name in self.queries
+        return "counts" if given and query.counts else None
+
+
+@lru_cache(maxsize=None)
+def planner_suppress_below() -> int:
+    """Counts under this are never shown in the planner view (roles.yaml `planner_view.suppress_below`)."""
+    value = load_yaml("roles.yaml").get("planner_view", {}).get("suppress_below")
+    if not isinstance(value, int) or value < 2:
+        raise ValueError("roles.yaml: planner_view.suppress_below must be a whole number of at least 2")
+    return value
+
 
 def cleared(clearance: str, sensitivity: str) -> bool:
     """Whether a caller with `clearance` may see a value of class `sensitivity` (public < personal < sensitive).
@@ -98,5 +114,10 @@ def role(name: str) -> Role:
 
 
 def runnable_queries(r: Role) -> list[Query]:
-    """The queries this role may run, in catalogue order (what `--list` and the web page show)."""
+    """The queries this role may run by name, in catalogue order (what `--list` shows)."""
     return [q for q in load_catalogue().ordered() if r.may_run(q)]
+
+
+def viewable_queries(r: Role) -> list[tuple[Query, str]]:
+    """Every list the role sees in some form, with how ("list" or "counts"), in catalogue order (the page)."""
+    return [(q, v) for q in load_catalogue().ordered() if (v := r.view_of(q))]

@@ -122,7 +122,9 @@ def query(
         write_private_bytes(csv, exports.csv_bytes(result.titles, result.rows, result.preamble))
         errors.print(f"wrote {csv}")
     if xlsx:
-        write_private_bytes(xlsx, exports.xlsx_bytes(result.titles, result.rows, result.query.title_he, result.preamble))
+        write_private_bytes(xlsx, exports.xlsx_bytes(
+            result.titles, result.rows, result.query.title_he, preamble=result.preamble,
+            number_text=[c.format == "number_text" for c in result.columns]))
         errors.print(f"wrote {xlsx}")
 
 

@@ -21,8 +21,9 @@ def raw(**params) -> dict[str, list[str]]:
     return {k: [str(x) for x in v] if isinstance(v, (list, tuple)) else [str(v)] for k, v in params.items()}
 
 
-def run(home: Path, name: str, role: str = "emergency_manager", user: str = "test-user", **params) -> QueryResult:
-    return run_query(name, MUNI, raw(**params), role=role, user=user, channel="cli", home=home)
+def run(home: Path, name: str, role: str = "emergency_manager", user: str = "test-user", view: str = "list",
+        **params) -> QueryResult:
+    return run_query(name, MUNI, raw(**params), role=role, user=user, channel="cli", home=home, view=view)
 
 
 def keys(result: QueryResult) -> list[str]:

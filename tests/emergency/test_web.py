@@ -7,9 +7,10 @@ from tests.emergency.helpers import MUNI, csrf_of, local_page, post_form
 
 
 def picker_options(page: str) -> list[str]:
-    picker = page[page.index('<select id="q"'):]
-    picker = picker[:picker.index("</select>")]
-    return re.findall(r'<option value="([a-z_]+)"', picker)
+    """The lists offered, in order: one link each (choosing one switches at once, no second button)."""
+    picker = page[page.index('<nav class="lists"'):]
+    picker = picker[:picker.index("</nav>")]
+    return re.findall(r'<a href="/\?q=([a-z_]+)"', picker)
 
 
 def test_page_is_hebrew_rtl_with_strict_headers(home):
@@ -31,6 +32,7 @@ def test_a_role_sees_only_its_lists(fresh_home):
     with local_page(fresh_home, role="welfare", subject="yossi") as client:
         page = client.get("/")
         denied = post_form(client, "/run", {"q": "evacuation_assistance"})
+    # welfare is not given the evacuation and power lists: not even as counts
     assert picker_options(page.text) == ["alone_without_support", "yachad_not_located", "household"]
     assert denied.status_code == 403
     denial = next(e for e in AuditLog.of(MUNI, fresh_home).entries() if e.outcome == "denied")

@@ -36,8 +36,7 @@ def test_fill_the_form_see_the_table_and_download(fresh_home):
             assert page.locator("html").get_attribute("dir") == "rtl"
             assert page.locator("html").get_attribute("lang") == "he"
 
-            page.select_option("#q", "evacuation_assistance")
-            page.get_by_role("button", name="בחירה").click()
+            page.get_by_role("link", name="זקוקים לסיוע בפינוי").click()
             page.get_by_label("רחובות").fill("רח' ז'בוטינסקי")
             page.get_by_label("עד מספר בית").fill("100")
             page.get_by_role("button", name="הצג רשימה").click()
@@ -56,7 +55,7 @@ def test_fill_the_form_see_the_table_and_download(fresh_home):
             first, second = (table.locator("thead th").nth(i).bounding_box() for i in (0, 1))
             assert first["x"] > second["x"]
             # the form keeps what was typed
-            assert page.get_by_label("רחובות").input_value() == "רח' ז'בוטינסקי"
+            assert page.get_by_label("רחובות", exact=True).input_value() == "רח' ז'בוטינסקי"
 
             with page.expect_download() as csv_download:
                 page.get_by_role("button", name="הורדה כ-CSV").click()

@@ -72,8 +72,7 @@ def test_the_browser_logs_in_through_the_provider_and_runs_a_list(provider, fres
             page.get_by_role("button", name="dana").click()                # the provider's own login form
             page.wait_for_url(base + "/")
             assert "מנהל/ת חירום" in page.locator(".who").inner_text()
-            page.select_option("#q", "power_dependent")
-            page.get_by_role("button", name="בחירה").click()
+            page.get_by_role("link", name="תלויי חשמל או חמצן").click()
             page.get_by_role("button", name="הצג רשימה").click()
             page.locator("#result").wait_for()
             assert int(page.locator("#row-count").inner_text()) > 0
