@@ -61,20 +61,21 @@ def test_a_broken_delivery_is_rejected_as_a_file_and_the_run_goes_on(sample):
 
 
 def test_a_failed_step_is_one_plain_line_and_debug_shows_the_trace(sample):
-    # a step that fails: the reference step, pointed at a registry folder that does not exist
-    inbox = sample / "sample" / "inbox"
-    nowhere = str(sample / "no-such-reference-folder")
-    plain = toshav("run", "--municipality", str(MUNI), "--inbox", str(inbox), home=sample / "home",
-                   TOSHAV_REFERENCE_DIR=nowhere)
+    # steps that fail: the municipality's working file is not a database (a disk fault, a file copied over it)
+    inbox, home = sample / "sample" / "inbox", sample / "home-with-a-broken-file"
+    broken = municipality_db_path(MUNI, home)
+    broken.parent.mkdir(parents=True)
+    broken.write_bytes(b"this is not a DuckDB database")
+    plain = toshav("run", "--municipality", str(MUNI), "--inbox", str(inbox), home=home)
     out = plain.stdout + plain.stderr
     assert plain.returncode == 1
     no_stack_trace(out)
     errors = [line for line in out.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and errors[0].startswith("error: reference:") and "TOSHAV_REFERENCE_DIR" in errors[0]
+    assert errors and all(re.match(r"error: \w+: IOException \(message withheld", line) for line in errors)
+    assert "error: raw_population_register:" in out
     not_updated = next(line for line in out.splitlines() if line.startswith("not updated"))
-    assert "reference" in not_updated and "resident_file" in not_updated
-    debug = toshav("run", "--municipality", str(MUNI), "--inbox", str(inbox), "--debug", home=sample / "home",
-                   TOSHAV_REFERENCE_DIR=nowhere)
+    assert "resident_file" in not_updated and "published" in not_updated
+    debug = toshav("run", "--municipality", str(MUNI), "--inbox", str(inbox), "--debug", home=home)
     assert debug.returncode == 1
     assert re.search(r'^\s+File "', debug.stdout + debug.stderr, re.M)     # the step's stack frames, from Dagster's log
 
