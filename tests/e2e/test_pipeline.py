@@ -1,5 +1,6 @@
 """The whole chain, in process, on a small generated municipality: Dagster job → DuckDB file → local MuniForce."""
 
+import datetime
 import subprocess
 import sys
 

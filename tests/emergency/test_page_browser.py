@@ -144,7 +144,7 @@ def test_printed_call_sheet_has_no_form_or_buttons(browser, home):
         meta = sheet.locator(".sheet-meta").all_inner_texts()
         assert "חולון" in meta[0] and "6 תושבים" in meta[0] and "הודפס" in meta[0]
         assert meta[1].startswith("פרמטרים:") and "מעל קומה: 2" in meta[1]
-        assert meta[2].startswith("נתונים נכונים ל")
+        assert meta[2].startswith("מרשם האוכלוסין: נתונים נכונים ל-") and "לא עדכני" in meta[2]   # per source
         headings = sheet.locator("thead tr:not(.repeat-title) th").all_inner_texts()
         assert headings[-3:] == ["הושג", "לא הושג", "הערות"] and "מזהה תושב" not in headings
         streets = sheet.locator("tr.street th").all_inner_texts()

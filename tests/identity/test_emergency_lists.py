@@ -7,11 +7,10 @@
 """
 
 import datetime as dt
-import shutil
 
 from pipelines.identity import build_emergency_profile, build_resident_file, resolve_identities
 from pipelines.identity.emergency_reports import build_emergency_system_reports
-from pipelines.settings import municipality_db_path
+from pipelines.publishing import publish
 from serving.queries import run_query
 from tests.identity.deliveries import (JABOTINSKY, MUNI, background_register, deliver, key_of, register_row,
                                        valid_id)
@@ -29,13 +28,10 @@ def _chain(con):
 
 
 def _run(con, tmp_path, name, **params):
-    """Run a named query as the emergency manager on a copy of the municipality's file; rows as dicts."""
-    con.execute("CHECKPOINT")
+    """Run a named query as the emergency manager on the municipality's state, published as a run publishes it;
+    rows as dicts."""
     home = tmp_path / "home"
-    target = municipality_db_path(MUNI, home)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
-                    .fetchall()[0][0], target)
+    publish(con, MUNI, home, run_id="test")
     result = run_query(name, MUNI, {k: [v] for k, v in params.items()}, role="emergency_manager", user="test",
                        home=home)
     names = [c.name for c in result.columns]
