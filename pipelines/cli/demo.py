@@ -56,9 +56,9 @@ def print_next_steps(municipality: int, home: Path) -> None:
     dagster_home = os.environ.get("DAGSTER_HOME") or str(home / "dagster")
     console.print("\nnext:", highlight=False)
     for what, command in (
-        ("the emergency page", f"{env}toshav serve --municipality {municipality} --role emergency_manager --user $USER"),
+        ("the emergency page (local login link)", f"{env}toshav serve --municipality {municipality} --role emergency_manager"),
         ("an emergency list in the terminal", f"{env}toshav query --list --municipality {municipality} --role emergency_manager --user $USER"),
         ("quality results and quarantine", f"{env}toshav quality --municipality {municipality}"),
         ("this run in Dagster's UI", f"DAGSTER_HOME={dagster_home} dagster dev -m pipelines.definitions"),
     ):
-        console.print(f"  {what + ':':<36} {command}", highlight=False, soft_wrap=True)
+        console.print(f"  {what + ':':<40} {command}", highlight=False, soft_wrap=True)
