@@ -15,6 +15,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from connectors.files import file_hash  # the content hash deliveries are known by
 from pipelines.alerts import alert_sink_from_env, failure_alert
 from pipelines.partitions import UnknownMunicipality, add_municipalities, municipality_key, municipality_partitions
 from pipelines.resources import Inbox
@@ -34,7 +35,6 @@ full_sync_job = dg.define_asset_job(
     description="The whole chain for one municipality, ending with the MuniForce sync.")
 
 NIGHTLY_CRON = os.environ.get("TOSHAV_NIGHTLY_CRON", "0 2 * * *")
-HASH_CHUNK = 1 << 20
 
 
 # The job automation starts: with the MuniForce sync only where the deployment has MuniForce configured (read when
@@ -50,14 +50,6 @@ def nightly(context: dg.ScheduleEvaluationContext):
     for key in context.instance.get_dynamic_partitions(municipality_partitions.name):
         yield dg.RunRequest(partition_key=key, tags={"toshav/trigger": "nightly"},
                             run_key=f"nightly:{key}:{context.scheduled_execution_time:%Y-%m-%d}")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(HASH_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def scan_inbox(inbox: Inbox, known: dict | None = None) -> tuple[dict[str, dict[str, list]], list[str]]:
@@ -89,7 +81,7 @@ def scan_inbox(inbox: Inbox, known: dict | None = None) -> tuple[dict[str, dict[
                     st, rel = f.stat(), f"{source}/{f.name}"
                     before = known.get(muni, {}).get(rel)
                     same = before and before[:2] == [st.st_mtime_ns, st.st_size]
-                    found.setdefault(muni, {})[rel] = [st.st_mtime_ns, st.st_size, before[2] if same else _sha256(f)]
+                    found.setdefault(muni, {})[rel] = [st.st_mtime_ns, st.st_size, before[2] if same else file_hash(f)]
     return found, skipped
 
 
