@@ -29,6 +29,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import socket
 import threading
 import time
 from dataclasses import replace
@@ -418,6 +419,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, reply: Reply, close: bool = False) -> None:
         if close:
             self.close_connection = True
+            self._linger = True
         self.send_response(reply.status)
         if close:
             self.send_header("Connection", "close")
@@ -443,6 +445,34 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
     do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
+
+    _linger = False
+
+    def finish(self):
+        super().finish()
+        if self._linger:
+            _lingering_close(self.connection)
+
+
+# A client that is still sending the body we refused (http.client sends all of it before it reads the answer) must
+# not get a reset instead of the 413: like nginx's lingering_close, stop writing, then read and drop what is still
+# coming for a short while, bounded in time and bytes.
+LINGER_SECONDS, LINGER_BYTES = 5.0, 64 << 20
+
+
+def _lingering_close(sock: socket.socket) -> None:
+    try:
+        sock.shutdown(socket.SHUT_WR)
+        deadline = time.monotonic() + LINGER_SECONDS
+        dropped = 0
+        while dropped < LINGER_BYTES and (left := deadline - time.monotonic()) > 0:
+            sock.settimeout(left)
+            chunk = sock.recv(1 << 16)
+            if not chunk:
+                break
+            dropped += len(chunk)
+    except OSError:
+        pass
 
 
 def make_server(app: App, port: int) -> ThreadingHTTPServer:
